@@ -57,11 +57,3 @@ def test_kill_and_resume(tmp_path):
     assert r.returncode == 0 and f'{len(done)} already done' in r.stdout, r.stdout
     assert not list(dst.glob('.*.tmp'))
     for f in ref.glob('*.jpg'): assert (dst/f.name).read_bytes() == f.read_bytes(), f.name
-
-def test_demo(tmp_path):
-    r = run('lesson7ext-demo', '--out', str(tmp_path/'demo'), '--size', '64')
-    assert r.returncode == 0, r.stderr
-    assert Image.open(tmp_path/'demo'/'crappify_grid.png').size[1] > 64 * 8
-    assert 'crappify_grid.png' in (tmp_path/'demo'/'report.html').read_text()
-    r = run('lesson7ext-demo', '--preset', 'nope')
-    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1

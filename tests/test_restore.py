@@ -1,0 +1,86 @@
+"Restoration end to end: metrics against an independent reference, train/restore CLIs, bad inputs, the demo."
+import shutil, subprocess
+from pathlib import Path
+import numpy as np, pytest, torch
+from PIL import Image
+from scipy.signal import convolve2d
+
+from lesson7ext.data import sample_photos, restoration_dls
+from lesson7ext.losses import psnr, ssim, FeatureLoss, rgb_to_y
+from lesson7ext.restore import restoration_learner, export_restorer, load_restorer, restore, RestoreUnet
+
+def run(*args, timeout=600): return subprocess.run(list(args), capture_output=True, text=True, timeout=timeout)
+
+def ref_ssim(a, b):
+    "SSIM of Wang et al. written from the paper: 11x11 gaussian window (sigma 1.5), valid region, L=255."
+    g = np.exp(-((np.arange(11) - 5) ** 2) / (2 * 1.5 ** 2)); w = np.outer(g, g); w /= w.sum()
+    f = lambda x: convolve2d(x, w, mode='valid')
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    ma, mb = f(a), f(b)
+    va, vb, cov = f(a * a) - ma ** 2, f(b * b) - mb ** 2, f(a * b) - ma * mb
+    return (((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma ** 2 + mb ** 2 + c1) * (va + vb + c2))).mean()
+
+def test_metrics_match_independent_reference():
+    hr = np.asarray(Image.open(sample_photos(['coffee'])[0]).convert('RGB'))[:200, :240]
+    lr = np.asarray(Image.fromarray(hr).resize((60, 50), Image.Resampling.BICUBIC).resize((240, 200), Image.Resampling.BICUBIC))
+    ya, yb = (16 + (x.astype(np.float64) / 255) @ np.array([65.481, 128.553, 24.966]) for x in (lr, hr))
+    ya, yb = ya[4:-4, 4:-4], yb[4:-4, 4:-4]
+    assert abs(psnr(lr, hr, 4) - 10 * np.log10(255 ** 2 / ((ya - yb) ** 2).mean())) < 1e-9
+    assert abs(ssim(lr, hr, 4) - ref_ssim(ya, yb)) < 2e-3   # skimage crops the window border slightly differently
+    assert ssim(lr, hr, 4) < 0.95 and 20 < psnr(lr, hr, 4) < 40
+
+def test_feature_loss_in_a_learner():
+    dls = restoration_dls(size=32, bs=2, epoch_size=4)
+    learn = restoration_learner(dls, loss_func=FeatureLoss(weights=None), nf=8, n_res=1, bf16=False)
+    learn.fit(1, 1e-3)
+    names = learn.recorder.metric_names
+    for n in ('pixel', 'feat_0', 'gram_2', 'psnr', 'ssim'): assert n in names
+    assert all(len(m._forward_hooks) == 0 for m in learn.loss_func.m_feat)
+
+def test_export_refuses_tampering(tmp_path):
+    m = RestoreUnet(nf=8, n_res=1)
+    p = export_restorer(m, tmp_path/'m.safetensors', scale=2)
+    assert load_restorer(p).scale == 2
+    raw = bytearray(p.read_bytes()); raw[-1] ^= 1; (tmp_path/'t.safetensors').write_bytes(bytes(raw))
+    r = run('lesson7ext-restore', str(tmp_path/'t.safetensors'), str(p), '--out', str(tmp_path/'o'))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and 'checksum' in r.stderr
+
+def test_train_and_restore_cli(tmp_path):
+    src = tmp_path/'photos'; src.mkdir()
+    for p in sample_photos(['chelsea', 'coffee', 'rocket']): shutil.copy(p, src/p.name)
+    model = tmp_path/'m.safetensors'
+    r = run('lesson7ext-train', str(src), '--out', str(model), '--minutes', '0.1', '--size', '64', '--bs', '4', '--quiet')
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert load_restorer(model).scale == 1
+    (src/'broken.jpg').write_bytes(b'\xff\xd8garbage')
+    Image.open(sample_photos(['camera'])[0]).save(src/'gray.png')
+    r = run('lesson7ext-restore', str(model), str(src), '--out', str(tmp_path/'out'), '--tile', '128', '--quiet')
+    assert r.returncode == 1 and 'restore_report.tsv' in r.stderr
+    outs = sorted(p.name for p in (tmp_path/'out').glob('*.png'))
+    assert outs == ['chelsea.png', 'coffee.png', 'gray.png', 'rocket.png']
+    assert Image.open(tmp_path/'out'/'gray.png').mode == 'L'
+    assert Image.open(tmp_path/'out'/'rocket.png').size == Image.open(src/'rocket.jpg').size
+    assert 'broken.jpg' in (tmp_path/'out'/'restore_report.tsv').read_text()
+
+@pytest.mark.parametrize('args,msg', [(['{missing}'], 'not found'), (['{src}', '--preset', 'x'], 'unknown preset'),
+                                      (['{src}', '--minutes', '0'], '--minutes'), (['{src}', '--scale', '5'], '--scale')])
+def test_train_bad_usage(tmp_path, args, msg):
+    (tmp_path/'s').mkdir()
+    for p in sample_photos(['chelsea', 'coffee']): shutil.copy(p, tmp_path/'s'/p.name)
+    r = run('lesson7ext-train', *[a.format(missing=tmp_path/'nope', src=tmp_path/'s') for a in args])
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and msg in r.stderr, r.stderr
+
+def test_demo_end_to_end(tmp_path):
+    r = run('lesson7ext-demo', '--out', str(tmp_path/'d'), '--minutes', '0.15', '--size', '64', '--bs', '4')
+    assert r.returncode == 0, r.stderr[-2000:]
+    rep = (tmp_path/'d'/'report.html').read_text()
+    assert 'PSNR restored' in rep and 'results.png' in rep and 'loss.png' in rep
+    assert load_restorer(tmp_path/'d'/'model.safetensors') is not None
+    assert Image.open(tmp_path/'d'/'results.png').size[0] > 1000
+
+def test_restore_big_image_tiled_matches_whole():
+    torch.manual_seed(0)
+    net = RestoreUnet(nf=8, n_res=1).eval(); net.head.weight.data.normal_(0, 0.02)
+    img = Image.open(sample_photos(['motorcycle'])[0]).convert('RGB')
+    a, b = np.asarray(restore(img, net, tile=None), dtype=int), np.asarray(restore(img, net, tile=160, overlap=64), dtype=int)
+    assert np.abs(a - b)[16:-16, 16:-16].max() <= 1
