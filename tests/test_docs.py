@@ -1,4 +1,4 @@
-"Build the docs site offline and check it in headless Chromium."
+"Build the docs site offline and check it in headless Chromium (one test: the build is shared and slow)."
 import shutil, subprocess, sys
 from pathlib import Path
 import pytest
@@ -8,41 +8,33 @@ chromium = shutil.which('chromium') or shutil.which('chromium-browser')
 args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
         '--disable-component-update', '--disable-sync']
 
-@pytest.fixture(scope='module')
-def site():
-    r = subprocess.run([sys.executable, 'tools/build_docs.py'], cwd=root, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return root/'site'
-
-@pytest.fixture(scope='module')
-def page():
-    if chromium is None: pytest.fail('chromium not installed: apt-get install chromium (see .ci/run)')
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=args)
-        yield b.new_page()
-        b.close()
-
 def images_loaded(page):
     return page.eval_on_selector_all('img', 'els => els.filter(e => e.complete && e.naturalWidth > 0).length')
 
-def test_index_page(site, page):
-    page.goto((site/'index.html').as_uri())
-    assert 'lesson7ext' in page.title()
-    assert page.locator('h1', has_text='lesson7ext').count() >= 1
-    assert page.get_by_text('lesson7ext-demo').count() >= 1
-    assert images_loaded(page) >= 1
-
-def test_crappify_page(site, page):
-    page.goto((site/'crappify.html').as_uri())
-    assert page.title().startswith('crappify')
-    assert page.locator('h1', has_text='crappify').count() == 1
-    for name in ('crappify_folder', 'Crappifier', 'jpeg'):
-        assert page.locator('h3', has_text=name).count() >= 1, name   # API reference entries
-    assert page.get_by_text('Number of workers').count() + page.get_by_text('Worker processes').count() >= 1  # docments
-    assert images_loaded(page) >= 3
-    assert page.locator('text=Traceback').count() == 0
-
-def test_every_notebook_has_a_page(site):
-    for nb in (root/'nbs').glob('[0-9]*.ipynb'):
+def test_docs_site():
+    r = subprocess.run([sys.executable, 'tools/build_docs.py'], cwd=root, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    site = root/'site'
+    for nb in (root/'nbs').glob('[0-9]*.ipynb'):                     # every notebook is a page
         assert (site/(nb.stem.split('_', 1)[1] + '.html')).exists(), nb
+    if chromium is None: pytest.fail('chromium not installed: apt-get install chromium (tools/test.sh does it)')
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=args)
+        page = b.new_page()
+        page.goto((site/'index.html').as_uri())
+        assert 'lesson7ext' in page.title()
+        assert page.locator('h1', has_text='lesson7ext').count() >= 1
+        assert page.get_by_text('lesson7ext-demo').count() >= 1
+        assert images_loaded(page) >= 1
+        page.goto((site/'crappify.html').as_uri())
+        assert page.title().startswith('crappify')
+        assert page.locator('h1', has_text='crappify').count() == 1
+        for name in ('crappify_folder', 'Crappifier', 'jpeg'):
+            assert page.locator('h3', has_text=name).count() >= 1, name          # API reference entries
+        assert page.get_by_text('Worker processes').count() >= 1                  # docments rendered
+        assert images_loaded(page) >= 3
+        assert page.locator('text=Traceback').count() == 0
+        page.goto((site/'restore.html').as_uri())
+        assert page.locator('h3', has_text='restoration_learner').count() >= 1
+        b.close()
