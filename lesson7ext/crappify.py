@@ -134,7 +134,9 @@ def jpeg(x, # PIL image or float batch `(B,C,H,W)`
             out = [pil2tensor(jpeg(tensor2pil(u8[i].float() / 255.), q)) for i, q in enumerate(qs)]
             return torch.stack(out).to(x.device, x.dtype)
         dev = 'cpu' if x.device.type == 'cpu' else x.device
-        out = [decode_jpeg(encode_jpeg(u8[i].contiguous(), quality=q), device=dev) for i, q in enumerate(qs)]
+        enc = [encode_jpeg(u8[i].contiguous(), quality=q) for i, q in enumerate(qs)]  # nvJPEG encodes on the GPU
+        if dev == 'cpu': out = [decode_jpeg(e) for e in enc]
+        else: out = decode_jpeg([e.cpu() for e in enc], device=dev)  # its GPU decoder reads the bytes from host memory
     return torch.stack(out).to(x.device, x.dtype) / 255.
 
 # %% ../nbs/01_crappify.ipynb #653a931b

@@ -115,6 +115,8 @@ class FeatureLoss(nn.Module):
     def forward(self, input, target, reduction=None):
         red = ifnone(reduction, self.reduction)
         bl = lambda a, b: _reduce(self.base_loss(a, b, reduction='none'), red)
+        p = next(self.m_feat.parameters(), None)
+        if p is not None and p.device != input.device: self.m_feat.to(input.device)  # a loss is not moved by `Learner`
         with torch.no_grad(): out_feat = self.make_features(target, clone=True)
         in_feat = self.make_features(input)
         losses = [bl(input, target) * self.pixel_wgt]

@@ -37,4 +37,13 @@ def test_docs_site():
         assert page.locator('text=Traceback').count() == 0
         page.goto((site/'restore.html').as_uri())
         assert page.locator('h3', has_text='restoration_learner').count() >= 1
+        page.goto((site/'gan.html').as_uri())
+        for name in ('nogan', 'gan_learner', 'save_preds', 'colorize', 'wgan_learner'):
+            assert page.locator('h3', has_text=name).count() >= 1, name
+        assert images_loaded(page) >= 2                                            # sample grids, colorize pictures
+        page.goto((site/'models.html').as_uri())
+        assert page.locator('h3', has_text='ResBlock').count() >= 1 and images_loaded(page) >= 2   # digits, loss curves
+        page.goto((site/'rnn.html').as_uri())
+        assert page.locator('h3', has_text='Model5').count() >= 1 and page.locator('table').count() >= 2
+        assert page.locator('text=Traceback').count() == 0
         b.close()
