@@ -57,6 +57,10 @@ def _autocast(learn):
     if any(isinstance(c, MixedPrecision) for c in learn.cbs): return torch.autocast(dev, dtype=torch.float16)
     return torch.autocast(dev, enabled=False)
 
+def _save_png(img, path):
+    "Write `img` as PNG through a temporary name."
+    buf = io.BytesIO(); img.save(buf, 'PNG'); _atomic_write(Path(path), buf.getvalue())
+
 def save_preds(learn:Learner, # A generator learner (`restoration_learner`) or a GAN learner
                folder, # Output folder: images go to `folder/generated` and `folder/real`
                dl=None, # Default: the training set, unshuffled, all batches
@@ -75,12 +79,10 @@ def save_preds(learn:Learner, # A generator learner (`restoration_learner`) or a
         with torch.no_grad():
             for xb, yb in (progress_bar(dl, leave=False) if progress else dl):
                 with _autocast(learn): pred = model(xb)
-                for j, (p, y) in enumerate(zip(batch_images(pred, dl), batch_images(yb, dl))):
-                    stem = Path(str(items[n])).stem if n < len(items) else 'img'
-                    name = f'{n:05d}_{stem}.png'
-                    for img, sub in ((p, 'generated'), (y, 'real') if real else (None, None)):
-                        if img is None: continue
-                        buf = io.BytesIO(); img.save(buf, 'PNG'); _atomic_write(folder/sub/name, buf.getvalue())
+                for p, y in zip(batch_images(pred, dl), batch_images(yb, dl)):
+                    name = f"{n:05d}_{Path(str(items[n])).stem if n < len(items) else 'img'}.png"
+                    _save_png(p, folder/'generated'/name)
+                    if real: _save_png(y, folder/'real'/name)
                     n += 1
     finally: model.train(was)
     return n
@@ -210,8 +212,7 @@ class SampleGrid(Callback):
             rows, titles = [list(r) for r in zip(batch_images(x, dl), outs, batch_images(self.sample_y, dl))], ['input', 'output', 'target']
         else: rows, titles = [outs[i:i + 4] for i in range(0, len(outs), 4)], None
         path = self.folder/(name or f'{self.prefix}_{len(self.paths):03d}.png')
-        buf = io.BytesIO(); image_grid(rows, titles, height=self.height).save(buf, 'PNG')
-        self.folder.mkdir(parents=True, exist_ok=True); _atomic_write(path, buf.getvalue())
+        self.folder.mkdir(parents=True, exist_ok=True); _save_png(image_grid(rows, titles, height=self.height), path)
         self.paths.append(path); return path
 
     def after_epoch(self):
