@@ -9,9 +9,9 @@ on the CBSD68 photos repeated to `n` files, as PNG and as JPEG copies (quality 7
 (the photos upscaled 4x: where decoding at reduced scale matters most);
 and `lesson7()` applied to float batches of 32 x 128 x 128 (on-the-fly training data).
 """
-import argparse, os, random, shutil, tempfile, time, warnings
+import argparse, os, random, shutil, tempfile, time
 from pathlib import Path
-import numpy as np, torch
+import torch
 import PIL
 from PIL import Image, ImageDraw
 from fastcore.parallel import parallel

@@ -20,8 +20,8 @@ sys.path.insert(0, str(root))
 from lesson7ext.crappify import lesson7, file_seed, load_image, resize
 from lesson7ext.losses import psnr, ssim, FeatureLoss
 from lesson7ext.data import restoration_dls, image_grid
-from lesson7ext.restore import restore, load_restorer, restoration_learner
-from lesson7ext.gan import nogan, edge_sharpness, gan_learner, critic_learner, critic_dls
+from lesson7ext.restore import restore, load_restorer
+from lesson7ext.gan import nogan, edge_sharpness, gan_learner
 
 BORDER = 4
 

@@ -8,10 +8,10 @@ one-cycle schedule. RNNs on human numbers (1-8000 train, 8001-9999 valid, genera
 the validation accuracy the lesson reports. One table each: validation accuracy, seconds, and for the CNNs the
 smoothed training loss at the end (He et al.'s claim is about training loss: deeper plain nets train worse).
 """
-import argparse, sys, time, warnings
+import argparse, sys, warnings
 from pathlib import Path
 warnings.filterwarnings('ignore')
-import numpy as np, torch
+import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lesson7ext.models import digits_dls, plain_cnn, lesson_resnet, resnet, densenet, fit_classifier, n_layers
 from lesson7ext.rnn import rnn_models, rnn_recipes, fit_rnn
@@ -30,8 +30,8 @@ def main():
         l = fit_classifier(m, dls, epochs=ep, lr=1e-2)
         print(f"| {name:14s} | {n_layers(l.model):6d} | {l.accuracy:9.4f} | {float(l.recorder.losses[-1]):16.4f} | {l.seconds:7.1f} |", flush=True)
     lesson = dict(Model0=0.41, Model3=0.44, Model4=0.61, Model5=0.80)
-    print(f"\nRNNs on human numbers, one-cycle with each model's recipe (rnn_recipes), hidden 64, batch 64")
-    print(f"| model  | seq_len | epochs | lr     | valid acc | lesson | seconds |\n|--------|---------|--------|--------|-----------|--------|---------|")
+    print("\nRNNs on human numbers, one-cycle with each model's recipe (rnn_recipes), hidden 64, batch 64")
+    print("| model  | seq_len | epochs | lr     | valid acc | lesson | seconds |\n|--------|---------|--------|--------|-----------|--------|---------|")
     for name in rnn_models:
         ep, lr = rnn_recipes[name]
         l = fit_rnn(name, epochs=2 if a.quick else ep)

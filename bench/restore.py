@@ -20,7 +20,7 @@ root = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(root))
 from lesson7ext.crappify import lesson7, file_seed, crappify_folder, load_image, resize
 from lesson7ext.losses import psnr, ssim, FeatureLoss
-from lesson7ext.restore import restore, restoration_learner, fit_budget, export_restorer, load_restorer, TimeBudget
+from lesson7ext.restore import restore, restoration_learner, fit_budget, export_restorer, load_restorer
 from lesson7ext.data import restoration_dls
 
 BORDER = 4

@@ -6,15 +6,15 @@ Docs: https://lesson7ext.github.io/lesson7ext/cli.html.md"""
 
 # %% ../nbs/08_cli.ipynb #996c4f4a
 from __future__ import annotations
-import sys, os, io, html, time
+import sys, os, html, time
 from typing import Annotated
 import numpy as np
 from pathlib import Path
 from fastcore.script import anno_parser
 from PIL import Image
-import warnings, json
 from .crappify import crappify_folder, get_crappifier, presets, report_name, load_image, resize, file_seed, BadImage, image_extensions, _atomic_write
 from .data import sample_photos, image_grid, restoration_dls, image_files, extra_training_images
+from .gan import _save_png
 
 # %% auto #0
 __all__ = ['demo_held_back', 'demo_gan_weights', 'demo_short_side', 'UsageError', 'run_cli', 'finish', 'crappify', 'crappify_cli',
@@ -124,11 +124,7 @@ def train_cli():
     "Console script `lesson7ext-train`."
     sys.exit(run_cli(train, 'lesson7ext-train', pos=['src']))
 
-def _save_atomic(img, path):
-    "Write `img` as PNG to `path` through a temporary name."
-    buf = io.BytesIO(); img.save(buf, 'PNG'); _atomic_write(Path(path), buf.getvalue())
-
-def restore_files(model:str, # Model file from `lesson7ext-train` / `export_restorer`
+def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer`, or a model it loaded
                   inputs:list, # Image files or folders
                   out:str, # Output folder
                   tile:int=512, # Tile size (0: whole image)
@@ -138,7 +134,7 @@ def restore_files(model:str, # Model file from `lesson7ext-train` / `export_rest
     "Restore every image in `inputs` into `out` (PNG, same stem); returns written and skipped files."
     from fastprogress.fastprogress import progress_bar
     from lesson7ext.restore import load_restorer, restore
-    m = load_restorer(model)
+    m = load_restorer(model) if isinstance(model, (str, Path)) else model
     apply = apply or (lambda img, m: restore(img, m, tile=tile or None))
     files = []
     for i in inputs:
@@ -154,7 +150,7 @@ def restore_files(model:str, # Model file from `lesson7ext-train` / `export_rest
         except BadImage as e: skipped.append((str(f), str(e))); continue
         except Exception as e: skipped.append((str(f), f'{type(e).__name__}: {e}')); continue
         dst.parent.mkdir(parents=True, exist_ok=True)
-        _save_atomic(res, dst)
+        _save_png(res, dst)
         written.append(str(dst))
     return dict(written=written, skipped=skipped)
 
@@ -167,10 +163,10 @@ def restore_cmd(model:str, # Model file (.safetensors) from lesson7ext-train
     "Restore photos with a trained model; bad files are skipped and listed."
     from lesson7ext.restore import RestorerFileError, load_restorer
     if not inputs: raise UsageError("give at least one image file or folder")
-    try: load_restorer(model)
+    try: m = load_restorer(model)
     except RestorerFileError as e: raise UsageError(str(e))
     if tile < 0: raise UsageError(f"--tile must be 0 or more, got {tile}")
-    r = restore_files(model, inputs, out, tile, quiet)
+    r = restore_files(m, inputs, out, tile, quiet)
     return _files_report(r, out, 'restore')
 
 def restore_cli():
@@ -192,10 +188,10 @@ def colorize_cmd(model:str, # Colorization model (.safetensors), e.g. from `less
     "Colour black-and-white photos: chroma from the model, luminance from the photo; bad files are skipped and listed."
     from lesson7ext.restore import RestorerFileError, load_restorer
     from lesson7ext.gan import colorize
-    try: load_restorer(model)
+    try: m = load_restorer(model)
     except RestorerFileError as e: raise UsageError(str(e))
     if render_factor < 1: raise UsageError(f"--render-factor must be 1 or more, got {render_factor}")
-    r = restore_files(model, inputs, out, quiet=quiet, apply=lambda img, m: colorize(img, m, render_factor))
+    r = restore_files(m, inputs, out, quiet=quiet, apply=lambda img, m: colorize(img, m, render_factor))
     return _files_report(r, out, 'colorize')
 
 def colorize_cli():
@@ -299,7 +295,7 @@ def demo(out:str='demo_out', # Output folder
                       [edge_sharpness(o) for o in outs + [hr]]))
         rows.append([lr.resize(hr.size, Image.Resampling.NEAREST)] + outs + [hr])
     names = ['bicubic'] + [n for n, _ in models]
-    _save_atomic(image_grid(rows, ['crappy'] + names + ['original'], height=320), out/'results.png')
+    _save_png(image_grid(rows, ['crappy'] + names + ['original'], height=320), out/'results.png')
     mean = ('mean', *[[float(np.mean([t[k][i] for t in table])) for i in range(len(table[0][k]))] for k in (1, 2, 3)])
     cell = lambda v, f, best: f"<td>{'<b>' if best else ''}{v:{f}}{'</b>' if best else ''}</td>"
     trs = ''.join(f"<tr><td>{html.escape(n)}</td>" + ''.join(cell(v, '.2f', v == max(ps)) for v in ps)

@@ -6,7 +6,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/gan.html.md"""
 
 # %% ../nbs/05_gan.ipynb #ab6feb44
 from __future__ import annotations
-import math, os, sys, time, json, io, random, warnings
+import math, os, sys, time, io, random, warnings
 from functools import partial
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -16,14 +16,14 @@ with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.vision.all import (Learner, Callback, CancelFitException, Adam, imagenet_stats, DataBlock, ImageBlock, CategoryBlock,
                                    TransformBlock, parent_label, IndexSplitter, RandomSplitter, FlipItem,
-                                   Normalize, MixedPrecision, L, PILImage)
+                                   Normalize, MixedPrecision, L)
     from fastai.vision.gan import (GANLearner, GANTrainer, AdaptiveGANSwitcher, GANDiscriminativeLR, gan_critic, AdaptiveLoss,
                                    accuracy_thresh_expand, basic_generator, basic_critic, generate_noise)
     from fastprogress.fastprogress import progress_bar
 from .crappify import _atomic_write, _to_rgb
 from .data import restoration_dls, image_files, image_grid, sample_photos, extra_training_images
 from .losses import PSNRMetric, SSIMMetric
-from .restore import (restoration_learner, export_restorer, load_restorer, BF16Autocast, bf16_fast, fit_budget, restore,
+from .restore import (restoration_learner, export_restorer, load_restorer, BF16Autocast, bf16_fast, fit_budget, restore, _autocast,
                                 RestoreUnet)
 
 # %% auto #0
@@ -50,13 +50,6 @@ def batch_images(x:torch.Tensor, # A batch `(B,3,H,W)` as the model sees it
     return [Image.fromarray(a) for a in x.mul(255).round().byte().permute(0, 2, 3, 1).cpu().numpy()]
 
 # %% ../nbs/05_gan.ipynb #d277a15a
-def _autocast(learn):
-    "An autocast context matching the learner's mixed-precision callback (or a no-op)."
-    dev = learn.dls.device.type if getattr(learn.dls, 'device', None) is not None else 'cpu'
-    if any(isinstance(c, BF16Autocast) for c in learn.cbs): return torch.autocast(dev, dtype=torch.bfloat16)
-    if any(isinstance(c, MixedPrecision) for c in learn.cbs): return torch.autocast(dev, dtype=torch.float16)
-    return torch.autocast(dev, enabled=False)
-
 def _save_png(img, path):
     "Write `img` as PNG through a temporary name."
     buf = io.BytesIO(); img.save(buf, 'PNG'); _atomic_write(Path(path), buf.getvalue())
@@ -193,9 +186,8 @@ class SampleGrid(Callback):
         store_attr(); self.folder, self.paths, self.sample_x = Path(folder), [], None
 
     def _samples(self):
-        dl = self.dls.valid if len(self.dls.valid_ds) else self.dls.train
-        b = dl.one_batch() if len(self.dls.valid_ds) else next(iter(dl))
-        self.sample_dl = dl
+        dl = self.sample_dl = self.dls.valid if len(self.dls.valid_ds) else self.dls.train
+        b = dl.one_batch()
         self.sample_x, self.sample_y = b[0][:self.n].detach().clone(), b[1][:self.n].detach().clone()
 
     def write(self, name:str=None) -> Path:

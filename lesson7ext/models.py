@@ -6,7 +6,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/models.html.md"""
 
 # %% ../nbs/06_models.ipynb #bbc7b870
 from __future__ import annotations
-import math, time, warnings
+import time, warnings
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr, ifnone
@@ -14,7 +14,7 @@ with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.vision.all import (ConvLayer, MergeLayer, SequentialEx, Flatten, DataBlock, ImageBlock, CategoryBlock, PILImageBW,
                                    IndexSplitter, GrandparentSplitter, parent_label, get_image_files, Normalize, untar_data, URLs,
-                                   Learner, accuracy, Adam)
+                                   Learner, accuracy)
 
 # %% auto #0
 __all__ = ['digits_arrays', 'digits_dls', 'mnist_dls', 'conv', 'conv2', 'ResBlock', 'plain_cnn', 'conv_and_res', 'lesson_resnet',
@@ -77,6 +77,7 @@ def conv2(ni:int, # Input channels
 
 class ResBlock(nn.Module):
     "The residual block: `x + conv2(conv1(x))`, starting as the identity."
+    zero_start = True  # second batchnorm at zero
     def __init__(self,
                  ni:int, # Input channels
                  nf:int=None, # Output channels (default: `ni`)
@@ -85,7 +86,7 @@ class ResBlock(nn.Module):
         super().__init__()
         nf = ifnone(nf, ni)
         self.conv1, self.conv2 = conv2(ni, nf, stride=stride), conv2(nf, nf, stride=1, act=False)
-        nn.init.zeros_(self.conv2[1].weight); nn.init.zeros_(self.conv2[1].bias)  # the second batchnorm: the block starts by adding nothing
+        if self.zero_start: nn.init.zeros_(self.conv2[1].weight); nn.init.zeros_(self.conv2[1].bias)  # the block starts by adding nothing
         self.stride, self.extra = stride, nf - ni
 
     def shortcut(self, x):
@@ -116,17 +117,10 @@ def lesson_resnet(n_in:int=1, # Image channels
                          conv2(16, n_out, act=False), Flatten())
 
 # %% ../nbs/06_models.ipynb #61e5d647
-class PlainBlock(nn.Module):
-    "`ResBlock` without the shortcut: `conv2(conv1(x))`."
-    def __init__(self,
-                 ni:int, # Input channels
-                 nf:int=None, # Output channels (default: `ni`)
-                 stride:int=1, # 2: the block halves the image
-                ):
-        super().__init__()
-        nf = ifnone(nf, ni)
-        self.conv1, self.conv2 = conv2(ni, nf, stride=stride), conv2(nf, nf, stride=1)
-    def forward(self, x): return self.conv2(self.conv1(x))
+class PlainBlock(ResBlock):
+    "`ResBlock` without the shortcut: `relu(conv2(conv1(x)))`, batchnorms at their usual start."
+    zero_start = False
+    def forward(self, x): return F.relu(self.conv2(self.conv1(x)))
 
 def resnet(n:int=3, # Blocks per stage: 6n+2 layers (3: ResNet-20, 9: ResNet-56)
            n_in:int=1, # Image channels

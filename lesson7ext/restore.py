@@ -14,7 +14,7 @@ from fastcore.basics import store_attr, ifnone
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.vision.all import (Learner, unet_learner, ConvLayer, ResBlock, PixelShuffle_ICNR, SelfAttention, NormType,
-                                   Callback, CancelFitException, Adam, imagenet_stats, resnet34, create_unet_model, DynamicUnet)
+                                   Callback, CancelFitException, Adam, imagenet_stats, resnet34, create_unet_model, DynamicUnet, MixedPrecision)
 from .crappify import _to_rgb, resize
 from .losses import FeatureLoss, PSNRMetric, SSIMMetric, vgg16_bn_features, warn_once, _imagenet_vgg_state
 import lesson7ext
@@ -131,6 +131,13 @@ def restoration_learner(dls, # From `restoration_dls`
     if bf16 is True or (bf16 == 'auto' and bf16_fast(dls.device)): learn.add_cb(BF16Autocast())
     return learn
 
+def _autocast(learn):
+    "An autocast context matching the learner's mixed-precision callback (`BF16Autocast`, fastai's fp16 `MixedPrecision`), or a no-op."
+    dev = learn.dls.device.type if getattr(learn.dls, 'device', None) is not None else 'cpu'
+    if any(isinstance(c, BF16Autocast) for c in learn.cbs): return torch.autocast(dev, dtype=torch.bfloat16)
+    if any(isinstance(c, MixedPrecision) for c in learn.cbs): return torch.autocast(dev, dtype=torch.float16)
+    return torch.autocast(dev, enabled=False)
+
 def fit_budget(learn:Learner, # The learner
                minutes:float, # Wall-clock budget for training
                lr:float=3e-3, # Peak learning rate of the one-cycle schedule
@@ -149,7 +156,7 @@ def fit_budget(learn:Learner, # The learner
         try: xb, yb = next(it)
         except StopIteration: it = iter(learn.dls.train); xb, yb = next(it)
         xb, yb = (t.as_subclass(torch.Tensor) for t in (xb, yb))  # as fastai's CastToTensor does in fit
-        with torch.autocast(learn.dls.device.type, dtype=torch.bfloat16, enabled=any(isinstance(c, BF16Autocast) for c in learn.cbs)):
+        with _autocast(learn):
             loss = learn.loss_func(learn.model(xb).float(), yb)
         opt.zero_grad(); loss.backward()
     step = (time.time() - t1) / probe
@@ -244,9 +251,7 @@ def _digest(sd):
 
 def model_config(model:nn.Module, learn=None) -> dict:
     "The JSON-able config that rebuilds `model`."
-    c = getattr(model, 'config', None)
-    if callable(c): return c()  # `RestoreUnet`, `models.SimpleUnet`
-    if isinstance(c, dict) and 'config' in c: return c['config']  # a model from `load_restorer`
+    if callable(getattr(model, 'config', None)): return model.config()  # `RestoreUnet`, `models.SimpleUnet`
     cfg = getattr(learn, 'unet_config', None) or getattr(model, 'unet_config', None)
     if cfg is None: raise ValueError("cannot export this model: only models with a `config()` (`RestoreUnet`, `SimpleUnet`) and `restoration_learner`'s U-Nets")
     return cfg
@@ -288,7 +293,7 @@ def export_restorer(learn, # A `Learner` from `restoration_learner` (or a model)
 def load_restorer(path, # A file written by `export_restorer`
                   device=None, # Device for the model (default CPU)
                  ) -> nn.Module:
-    "The model saved in `path`, in eval mode, with `.scale`, `.stats` and `.config`; `RestorerFileError` if unusable."
+    "The model saved in `path`, in eval mode, with `.scale`, `.stats` and `.restorer_info`; `RestorerFileError` if unusable."
     from safetensors import safe_open
     from safetensors.torch import load_file
     path = Path(path)
@@ -304,5 +309,5 @@ def load_restorer(path, # A file written by `export_restorer`
     except Exception as e: raise RestorerFileError(f"{path}: bad config ({type(e).__name__}: {e})") from None
     try: model.load_state_dict(sd)
     except RuntimeError as e: raise RestorerFileError(f"{path}: weights do not fit the config ({str(e).splitlines()[0]})") from None
-    model.scale, model.stats, model.config = info.get('scale', 1), tuple(tuple(s) for s in info['stats']), info
+    model.scale, model.stats, model.restorer_info = info.get('scale', 1), tuple(tuple(s) for s in info['stats']), info
     return model.to(ifnone(device, 'cpu')).eval()

@@ -7,11 +7,10 @@ Docs: https://lesson7ext.github.io/lesson7ext/rnn.html.md"""
 # %% ../nbs/07_rnn.ipynb #d1db741e
 from __future__ import annotations
 import time, warnings
-import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-from fastcore.basics import store_attr
+import torch, torch.nn as nn, torch.nn.functional as F
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
-    from fastai.basics import Learner, DataLoaders, accuracy, Module, Adam
+    from fastai.basics import Learner, DataLoaders, accuracy, Module
     from fastai.text.data import LMDataLoader
     from fastai.callback.all import ModelResetter  # (also patches `fit_one_cycle`, `no_bar` onto `Learner`)
     from fastai.layers import BatchNorm1dFlat
@@ -137,10 +136,12 @@ class Model3(HandRNN):
 # %% ../nbs/07_rnn.ipynb #440634b3
 class Model4(Module):
     "Stateful `nn.RNN` with batchnorm on its outputs."
+    recurrent = nn.RNN  # the recurrent layer class
     def __init__(self, nv:int, # Vocabulary size
                  nh:int=64, # Hidden size
+                 n_layers:int=1, # Stacked recurrent layers
                 ):
-        self.i_h, self.rnn = nn.Embedding(nv, nh), nn.RNN(nh, nh, batch_first=True)
+        self.i_h, self.rnn = nn.Embedding(nv, nh), self.recurrent(nh, nh, n_layers, batch_first=True)
         self.h_o, self.bn, self.h = nn.Linear(nh, nv), BatchNorm1dFlat(nh), None
     def reset(self): self.h = None
     def forward(self, x):
@@ -149,20 +150,13 @@ class Model4(Module):
         self.h = h.detach()
         return self.h_o(self.bn(res))
 
-class Model5(Module):
-    "Stateful two-layer `nn.GRU` with batchnorm on its outputs."
+class Model5(Model4):
+    "`Model4` with a stateful two-layer `nn.GRU`."
+    recurrent = nn.GRU
     def __init__(self, nv:int, # Vocabulary size
                  nh:int=64, # Hidden size
                  n_layers:int=2, # Stacked GRU layers
-                ):
-        self.i_h, self.rnn = nn.Embedding(nv, nh), nn.GRU(nh, nh, n_layers, batch_first=True)
-        self.h_o, self.bn, self.h = nn.Linear(nh, nv), BatchNorm1dFlat(nh), None
-    def reset(self): self.h = None
-    def forward(self, x):
-        h = self.h if self.h is not None and self.h.shape[1] == x.shape[0] else None
-        res, h = self.rnn(self.i_h(x), h)
-        self.h = h.detach()
-        return self.h_o(self.bn(res))
+                ): super().__init__(nv, nh, n_layers)
 
 # %% ../nbs/07_rnn.ipynb #6dd46ac9
 rnn_models = dict(Model0=Model0, Model1=Model1, Model2=Model2, Model3=Model3, Model4=Model4, Model5=Model5)

@@ -1,6 +1,5 @@
 "GAN, WGAN and colorization from the command line: real runs on tiny settings, bad usage, bad files."
 import subprocess
-from pathlib import Path
 import numpy as np, pytest
 from PIL import Image
 

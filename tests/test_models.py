@@ -1,5 +1,5 @@
 "From-scratch models that must actually learn: a CNN on the bundled digits and an RNN on human numbers."
-import numpy as np, torch
+import torch
 from lesson7ext.models import digits_dls, lesson_resnet, plain_cnn, resnet, densenet, SimpleUnet, fit_classifier
 from lesson7ext.rnn import fit_rnn, rnn_models, human_numbers_dls
 
