@@ -53,7 +53,7 @@ def _cubic(x, a=-0.5):
     return np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1, np.where(x < 2, (((x - 5) * x + 8) * x - 4) * a, 0.))
 
 def _lanczos(x): return np.where(np.abs(x) < 3, np.sinc(x) * np.sinc(x / 3), 0.)
-_kernels = dict(area=(lambda x: ((x >= -0.5) & (x < 0.5)).astype(float), 0.5),
+_kernels = dict(area=(lambda x: ((x > -0.5) & (x <= 0.5)).astype(float), 0.5),  # PIL's box: (-0.5, 0.5]
                 bilinear=(lambda x: np.maximum(1 - np.abs(x), 0.), 1.), bicubic=(_cubic, 2.), lanczos=(_lanczos, 3.))
 
 @lru_cache(maxsize=256)
@@ -61,15 +61,17 @@ def _resample_np(n_in, n_out, method):
     "PIL's resampling coefficients as an `(n_out, n_in)` matrix."
     scale = n_in / n_out
     center = (np.arange(n_out) + 0.5) * scale
-    if method == 'nearest':
-        m = np.zeros((n_out, n_in)); m[np.arange(n_out), np.minimum(center.astype(int), n_in - 1)] = 1; return m
+    if method == 'nearest':  # PIL steps the source coordinate by adding `scale`, and floors it: the same sums, the same edges
+        c = np.cumsum(np.r_[scale * 0.5, np.full(n_out - 1, scale)])
+        m = np.zeros((n_out, n_in)); m[np.arange(n_out), np.minimum(c.astype(int), n_in - 1)] = 1; return m
     fn, support = _kernels[method]
     fscale = max(scale, 1.)
     lo = np.clip((center - support * fscale + 0.5).astype(int), 0, n_in)
     hi = np.clip((center + support * fscale + 0.5).astype(int), 0, n_in)
     j = np.arange(n_in)[None]
     w = fn((j - center[:, None] + 0.5) / fscale) * ((j >= lo[:, None]) & (j < hi[:, None]))
-    return w / w.sum(1, keepdims=True)
+    ws = w.sum(1, keepdims=True)
+    return np.divide(w, ws, out=np.zeros_like(w), where=ws != 0)  # PIL leaves an all-zero row as it is
 
 def resample_matrix(n_in:int, # Input length
                     n_out:int, # Output length

@@ -14,13 +14,13 @@ from fastcore.basics import store_attr, ifnone
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.vision.all import (Learner, unet_learner, ConvLayer, ResBlock, PixelShuffle_ICNR, SelfAttention, NormType,
-                                   Callback, CancelFitException, Adam, imagenet_stats, resnet34, create_unet_model, DynamicUnet, MixedPrecision)
+                                   Callback, CancelFitException, CancelTrainException, ParamScheduler, combined_cos, L, Adam, imagenet_stats, resnet34, create_unet_model, DynamicUnet, MixedPrecision)
 from .crappify import _to_rgb, resize
 from .losses import FeatureLoss, PSNRMetric, SSIMMetric, vgg16_bn_features, warn_once, _imagenet_vgg_state
 import lesson7ext
 
 # %% auto #0
-__all__ = ['RestoreUnet', 'bf16_fast', 'BF16Autocast', 'TimeBudget', 'default_loss', 'restoration_learner', 'fit_budget',
+__all__ = ['RestoreUnet', 'bf16_fast', 'BF16Autocast', 'default_loss', 'restoration_learner', 'TimeBudget', 'fit_budget',
            'restore_tensor', 'restore', 'RestorerFileError', 'model_config', 'build_model', 'export_restorer',
            'load_restorer']
 
@@ -87,14 +87,6 @@ class BF16Autocast(Callback):
             self.learn.loss_grad, self.learn.loss = self.loss_grad.float(), self.loss.float()
     def after_cancel_batch(self): self.ac.__exit__(None, None, None)
 
-class TimeBudget(Callback):
-    "Stop training once `minutes` have passed (checked after each batch), after at least one whole epoch."
-    order = 90
-    def __init__(self, minutes:float): self.minutes = minutes
-    def before_fit(self): self.t0 = time.time()
-    def after_batch(self):
-        if self.training and self.epoch >= 1 and time.time() - self.t0 > self.minutes * 60: raise CancelFitException()
-
 # %% ../nbs/04_restore.ipynb #7298203a
 def default_loss(device=None, # Where training runs (default: CUDA if available, else CPU)
                  weights='imagenet', # VGG weights for the feature loss
@@ -138,31 +130,75 @@ def _autocast(learn):
     if any(isinstance(c, MixedPrecision) for c in learn.cbs): return torch.autocast(dev, dtype=torch.float16)
     return torch.autocast(dev, enabled=False)
 
+# %% ../nbs/04_restore.ipynb #3358292d
+class TimeBudget(Callback):
+    "Set `pct_train` from the clock so schedules span `minutes` (validation included); the last step runs at `pct_train=1`."
+    order, run_valid = -5, True  # after `TrainEvalCallback` (-10) sets its counters, before `ParamScheduler` (60) reads them
+    def __init__(self,
+                 minutes:float, # Wall-clock budget of the whole fit, validation included
+                 valid_every:float=None, # Also end an epoch (and validate) after this many minutes of training
+                 clock=time.monotonic, # Seconds from an arbitrary origin (a fake clock in tests)
+                ): store_attr()
+
+    def before_fit(self):
+        self.t0 = self.clock()
+        self.end, self.last_valid = self.t0 + self.minutes * 60, self.t0
+        self.prev = self.step = self.valid_cost = None
+        self.steps, self.done = 0, False
+
+    def _reserve(self):
+        "Seconds kept for the final validation: the last one's measured cost, else a guess from the step time."
+        if self.valid_cost is not None: return self.valid_cost
+        n = len(self.dls.valid) if len(self.dls.loaders) > 1 else 0
+        return 0.5 * (self.step or 0.) * n
+
+    def _train_end(self, now):
+        "When training must stop: the budget less the final validation, and less the next one if it comes first."
+        r = self._reserve(); end = self.end - r
+        nxt = now + (self.n_iter - self.iter) * (self.step or 0.)
+        if self.valid_every: nxt = min(nxt, self.last_valid + self.valid_every * 60)
+        return end - r if nxt < end else end
+
+    def before_epoch(self):
+        if self.done: raise CancelFitException()
+
+    def before_batch(self):
+        if not self.training: return
+        now = self.clock()
+        if self.prev is not None: self.step = now - self.prev if self.step is None else 0.7 * self.step + 0.3 * (now - self.prev)
+        self.prev = now
+        if self.done or (self.valid_every and now - self.last_valid >= self.valid_every * 60): raise CancelTrainException()
+        train_end = self._train_end(now)
+        if self.steps and train_end - now < 1.5 * self.step: self.done, pct = True, 1.  # the last step: at the schedule's end
+        else: pct = min(max(now - self.t0, 0.) / max(train_end - self.t0, 1e-9), 1 - 1e-9)
+        self.learn.pct_train, self.steps = pct, self.steps + 1
+
+    def before_validate(self): self.v0, self.prev = self.clock(), None
+    def after_validate(self):
+        now = self.clock()
+        if len(self.dl): self.valid_cost = now - self.v0
+        self.last_valid = now
+
+# %% ../nbs/04_restore.ipynb #d3e5c1c7
 def fit_budget(learn:Learner, # The learner
-               minutes:float, # Wall-clock budget for training
+               minutes:float, # Wall-clock budget, validation included
                lr:float=3e-3, # Peak learning rate of the one-cycle schedule
-               probe:int=3, # Steps timed to size the schedule
                cbs:list=None, # More callbacks for this fit
-               **kwargs, # Passed to `fit_one_cycle`
-              ):
-    "Train with one cycle sized to end within `minutes` (measured speed), stopping hard at the budget."
-    t0 = time.time()
-    it = iter(learn.dls.train)
-    if getattr(learn.dls, 'device', None) is not None: learn.model.to(learn.dls.device)  # fit would do it; the probe runs first
-    learn.model.train()
-    opt = torch.optim.SGD(learn.model.parameters(), lr=0.)
-    for i in range(probe + 1):
-        if i == 1: t1 = time.time()
-        try: xb, yb = next(it)
-        except StopIteration: it = iter(learn.dls.train); xb, yb = next(it)
-        xb, yb = (t.as_subclass(torch.Tensor) for t in (xb, yb))  # as fastai's CastToTensor does in fit
-        with _autocast(learn):
-            loss = learn.loss_func(learn.model(xb).float(), yb)
-        opt.zero_grad(); loss.backward()
-    step = (time.time() - t1) / probe
-    per_epoch = step * len(learn.dls.train) + 1.5 * step * len(learn.dls.valid) / 2
-    n_epoch = max(1, int((minutes * 60 - (time.time() - t0)) / per_epoch))
-    learn.fit_one_cycle(n_epoch, lr, cbs=[TimeBudget(minutes - (time.time() - t0) / 60)] + list(cbs or []), **kwargs)
+               valid_every:float=None, # Validate every this many minutes as well as at the end of each epoch
+               pct_start:float=0.25, # Share of the budget spent warming up (fastai's `fit_one_cycle` default)
+               div:float=25., # Initial learning rate is `lr/div`
+               div_final:float=1e5, # Final learning rate is `lr/div_final`
+               moms:tuple=None, # Momentums (default: the learner's)
+               wd:float=None, # Weight decay (default: the learner's)
+               clock=time.monotonic, # The clock `TimeBudget` reads
+              ) -> Learner:
+    "Train with `fit_one_cycle`'s schedule laid over `minutes` of wall clock: the budget is used and the schedule ends annealed."
+    if learn.opt is None: learn.create_opt()
+    learn.opt.set_hyper('lr', lr)
+    lr_max = np.array([h['lr'] for h in learn.opt.hypers])
+    scheds = {'lr': combined_cos(pct_start, lr_max / div, lr_max, lr_max / div_final),
+              'mom': combined_cos(pct_start, *ifnone(moms, learn.moms))}
+    learn.fit(100_000, cbs=[ParamScheduler(scheds), TimeBudget(minutes, valid_every, clock)] + L(cbs), wd=wd)
     return learn
 
 # %% ../nbs/04_restore.ipynb #c61e7257
