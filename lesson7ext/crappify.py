@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont, ImageOps
-from fastcore.basics import store_attr, listify, ifnone
+from fastcore.basics import store_attr, listify, ifnone, patch
 from fastcore.parallel import parallel
 from fastprogress.fastprogress import progress_bar
 with warnings.catch_warnings():  # fastai's import chain triggers torch's `torch.jit.script` deprecation warning
@@ -21,12 +21,12 @@ with warnings.catch_warnings():  # fastai's import chain triggers torch's `torch
     from fasttransform import ItemTransform
 
 # %% auto #0
-__all__ = ['resize_methods', 'presets', 'image_extensions', 'report_name', 'pil2tensor', 'tensor2pil', 'resample_matrix',
-           'target_size', 'resize', 'jpeg_bytes', 'jpeg', 'text_mask', 'watermark', 'gaussian_kernel', 'blur',
-           'gaussian_noise', 'poisson_noise', 'to_grayscale', 'Degradation', 'apply_batch', 'RandResize', 'RandJPEG',
-           'RandWatermark', 'RandBlur', 'RandNoise', 'RandGrayscale', 'Crappifier', 'lesson7', 'realistic', 'bw',
-           'get_crappifier', 'content_seed', 'CrappifyItem', 'CrappifyBatch', 'BadImage', 'load_image', 'file_seed',
-           'crappify_file', 'crappify_folder']
+__all__ = ['resize_methods', 'presets', 'Region', 'image_extensions', 'report_name', 'pil2tensor', 'tensor2pil',
+           'resample_matrix', 'target_size', 'resize', 'jpeg_bytes', 'jpeg', 'text_mask', 'watermark',
+           'gaussian_kernel', 'blur', 'gaussian_noise', 'poisson_noise', 'to_grayscale', 'Degradation', 'apply_batch',
+           'RandResize', 'RandJPEG', 'RandWatermark', 'RandBlur', 'RandNoise', 'RandGrayscale', 'Crappifier', 'lesson7',
+           'realistic', 'bw', 'get_crappifier', 'content_seed', 'CrappifyItem', 'CrappifyBatch', 'BadImage',
+           'load_image', 'file_seed', 'crappify_file', 'crappify_folder']
 
 # %% ../nbs/01_crappify.ipynb #0be61b01
 def pil2tensor(img:Image.Image, # An RGB or L image
@@ -497,6 +497,108 @@ def get_crappifier(crappifier='lesson7', # A `Crappifier` or the name of a prese
     if isinstance(crappifier, Crappifier): return crappifier
     if crappifier not in presets: raise ValueError(f"unknown crappifier preset {crappifier!r}; choose from {', '.join(presets)}")
     return presets[crappifier](seed)
+
+# %% ../nbs/01_crappify.ipynb #fe96edba
+Region = tuple  # `(x0, y0, x1, y1)`, integer pixel box, end exclusive
+
+def _clip(r:Region, size:tuple) -> Region:
+    return max(0, r[0]), max(0, r[1]), min(size[0], r[2]), min(size[1], r[3])
+
+def _span(n_in, n_out, method, a, b):
+    "The input pixels `[lo, hi)` a PIL resize `n_in -> n_out` reads to make output pixels `[a, b)`."
+    scale = n_in / n_out
+    support = 0. if method == 'nearest' else _kernels[method][1] * max(scale, 1.)
+    lo, hi = int((a + 0.5) * scale - support + 0.5) - 1, int((b - 0.5) * scale + support + 0.5) + 2  # one spare pixel each side
+    return max(0, lo), min(n_in, hi)
+
+@patch
+def src_box(self:Degradation, prm:dict, size:tuple, r:Region) -> Region:
+    "The region of this step's input (of `size`) needed for region `r` of its output."
+    return r
+
+@patch
+def apply_box(self:Degradation, img:Image.Image, prm:dict, rin:Region, rout:Region, size:tuple) -> Image.Image:
+    "Apply the step to `img`, the region `rin` of an input of `size`; return the region `rout` of the output."
+    if prm['do']: img = self.apply_pil(img, prm)
+    return img.crop((rout[0] - rin[0], rout[1] - rin[1], rout[2] - rin[0], rout[3] - rin[1]))
+
+# %% ../nbs/01_crappify.ipynb #470852cc
+@patch
+def src_box(self:RandResize, prm, size, r):
+    if not prm['do']: return r
+    (x0, x1), (y0, y1) = (_span(size[k], prm['to'][k], prm['method'], r[k], r[k + 2]) for k in (0, 1))
+    return x0, y0, x1, y1
+
+@patch
+def apply_box(self:RandResize, img, prm, rin, rout, size):
+    if not prm['do']: return Degradation.apply_box(self, img, prm, rin, rout, size)
+    sx, sy = size[0] / prm['to'][0], size[1] / prm['to'][1]
+    box = (rout[0] * sx - rin[0], rout[1] * sy - rin[1], rout[2] * sx - rin[0], rout[3] * sy - rin[1])
+    return img.resize((rout[2] - rout[0], rout[3] - rout[1]), _pil_methods[prm['method']], box=box)
+
+@patch
+def src_box(self:RandJPEG, prm, size, r):
+    if not prm['do']: return r
+    lo = lambda v: max(0, v // 16 * 16 - 16)  # whole 16x16 blocks on the image's grid, one more for chroma smoothing
+    return _clip((lo(r[0]), lo(r[1]), -(-r[2] // 16) * 16 + 16, -(-r[3] // 16) * 16 + 16), size)
+
+@patch
+def src_box(self:RandBlur, prm, size, r):
+    if not prm['do']: return r
+    m = math.ceil(3 * prm['sigma']) + 1
+    return _clip((r[0] - m, r[1] - m, r[2] + m, r[3] + m), size)
+
+@patch
+def apply_box(self:RandWatermark, img, prm, rin, rout, size):
+    if prm['do']: img = self.apply_pil(img, {**prm, 'pos': (prm['pos'][0] - rin[0], prm['pos'][1] - rin[1])})
+    return img.crop((rout[0] - rin[0], rout[1] - rin[1], rout[2] - rin[0], rout[3] - rin[1]))
+
+# %% ../nbs/01_crappify.ipynb #afa6cf23
+def _plan(steps, prms, size, box):
+    "Sizes before each step and, walking backwards from `box` of the last output, the region each step reads."
+    sizes = [tuple(size)]
+    for s, p in zip(steps, prms): sizes.append(tuple(s.out_size(sizes[-1], p)))
+    regions = [tuple(box)]
+    for s, p, sz in zip(steps[::-1], prms[::-1], sizes[-2::-1]): regions.insert(0, s.src_box(p, sz, regions[0]))
+    return sizes, regions
+
+@patch
+def crop(self:Crappifier,
+         img:Image.Image, # The whole good photo, RGB
+         box:Region, # The crop `(x0,y0,x1,y1)` of the photo to make crappy
+         seed:int, # Per-image seed (parameters are drawn from the whole photo's size)
+         scale:int=1, # Down-sample by this first (bicubic), for super-resolution
+         up_method:str='bicubic', # How the crappy image is resized back to the photo's size
+         reduced=None, # Optional `reduced(k)` -> the photo shrunk `2**k` times, used for big first downscales
+        ) -> Image.Image:
+    "The crappy version of `box` of `img`: the whole-photo path's pixels, at the cost of the crop."
+    W, H = img.size
+    pre = [RandResize(method='bicubic')] if scale != 1 else []
+    pre_p = [dict(do=True, to=target_size((W, H), scale=1 / scale), method='bicubic')] if scale != 1 else []
+    prms = pre_p + self.params(pre_p[0]['to'] if pre else (W, H), seed)
+    steps = pre + self.steps
+    mid = (W, H)
+    for s, p in zip(steps, prms): mid = s.out_size(mid, p)
+    if mid != (W, H) or up_method: steps, prms = steps + [RandResize(method=up_method or 'bicubic')], prms + [dict(do=True, to=(W, H), method=up_method or 'bicubic')]
+    sizes, regions = _plan(steps, prms, (W, H), box)
+    x = _read_region(img, steps[0], prms[0], regions[0], regions[1], reduced) if steps else img.crop(box)
+    for i, (s, p) in enumerate(zip(steps[1:], prms[1:]), 1): x = s.apply_box(x, p, regions[i], regions[i + 1], sizes[i])
+    return x
+
+# %% ../nbs/01_crappify.ipynb #c2c88b11
+def _read_region(img, step, prm, rin, rout, reduced):
+    "The first step on the photo: a big downscale reads a `2**k`-times reduced copy (cost flat in the photo's size)."
+    W, H = img.size
+    if not (isinstance(step, RandResize) and prm['do'] and reduced is not None): return step.apply_box(img.crop(rin), prm, rin, rout, (W, H))
+    f = min(W / prm['to'][0], H / prm['to'][1])
+    k = int(math.log2(f / 2)) if f >= 4 else 0  # keep a factor of at least 2 for the resize's own antialiasing
+    if k == 0: return step.apply_box(img.crop(rin), prm, rin, rout, (W, H))
+    small = reduced(k)
+    sx, sy = small.width / prm['to'][0], small.height / prm['to'][1]
+    q = (int(rin[0] / 2 ** k), int(rin[1] / 2 ** k), -(-rin[2] // 2 ** k) + 1, -(-rin[3] // 2 ** k) + 1)
+    q = _clip(q, small.size)
+    box = (rout[0] * sx - q[0], rout[1] * sy - q[1], rout[2] * sx - q[0], rout[3] * sy - q[1])
+    return small.crop(q).resize((rout[2] - rout[0], rout[3] - rout[1]), _pil_methods[prm['method']], box=box)
 
 # %% ../nbs/01_crappify.ipynb #862a3289
 def content_seed(x, # A PIL image or a `(C,H,W)` float tensor in `[0,1]`

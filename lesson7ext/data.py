@@ -11,8 +11,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 # %% auto #0
-__all__ = ['sample_photos', 'sample_names', 'extra_training_images', 'image_grid', 'image_files', 'ResizeInputToTarget',
-           'restoration_dls']
+__all__ = ['sample_photos', 'sample_names', 'extra_training_images', 'image_grid', 'image_files', 'ResizeInputToTarget', 'Photo',
+           'PhotoCache', 'CropCrappify', 'restoration_dls']
 
 # %% ../nbs/02_data.ipynb #71cd08f6
 _skimage_photos = dict(astronaut='astronaut.png', chelsea='chelsea.png', coffee='coffee.png', rocket='rocket.jpg',
@@ -68,13 +68,15 @@ def image_grid(rows:list, # Rows, each a list of PIL images
     return grid
 
 # %% ../nbs/02_data.ipynb #8c4a3296
-import warnings, random, math
+import warnings, random, math, os
+from collections import OrderedDict
+from fastcore.basics import ifnone, store_attr
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     import torch
     from fastai.vision.all import (DataBlock, ImageBlock, RandomCrop, FlipItem, Normalize, imagenet_stats, IndexSplitter,
-                                   ItemTransform, PILImage, get_image_files)
-from .crappify import CrappifyItem, CrappifyBatch, get_crappifier, resize
+                                   ItemTransform, PILImage, get_image_files, TransformBlock, IntToFloatTensor)
+from .crappify import CrappifyBatch, Crappifier, get_crappifier, resize, load_image, content_seed
 
 def image_files(source=None, # A folder (searched recursively), a list of files, or `None`: `sample_photos()`
                ) -> list:
@@ -96,6 +98,64 @@ class ResizeInputToTarget(ItemTransform):
         x = b[0] if b[0].size == b[1].size else type(b[0])(resize(b[0], to=b[1].size, method=self.method))
         return (x, *b[1:])
 
+# %% ../nbs/02_data.ipynb #cb229dad
+class Photo:
+    "A decoded photo: the RGB image, its `2**k`-times reduced copies (made on demand) and its content seeds."
+    def __init__(self, img:Image.Image): self.img, self.levels, self.seeds = img, {}, {}
+    @property
+    def size(self): return self.img.size
+    @property
+    def nbytes(self): return sum(im.width * im.height * 3 for im in [self.img, *self.levels.values()])
+    def reduced(self, k:int) -> Image.Image:
+        "The photo shrunk `2**k` times (box filter), cached."
+        if k not in self.levels: self.levels[k] = self.img.reduce(2 ** k)
+        return self.levels[k]
+    def seed(self, base:int=0) -> int:
+        "`content_seed` of the whole photo, computed once."
+        if base not in self.seeds: self.seeds[base] = content_seed(self.img, base)
+        return self.seeds[base]
+
+class PhotoCache:
+    "Photos decoded once and kept in memory; the least recently used are dropped beyond `max_mb`."
+    def __init__(self, max_mb:float=4096): self.max_mb, self.items = max_mb, OrderedDict()
+    def __call__(self, fn) -> Photo:
+        st = os.stat(fn)
+        key = (str(fn), st.st_mtime_ns, st.st_size)
+        if key in self.items: self.items.move_to_end(key); return self.items[key]
+        ph = self.items[key] = Photo(load_image(fn))
+        while len(self.items) > 1 and sum(o.nbytes for o in self.items.values()) > self.max_mb * 2 ** 20: self.items.popitem(last=False)
+        return ph
+
+# %% ../nbs/02_data.ipynb #a44372cd
+class CropCrappify(ItemTransform):
+    "Item transform on `(Photo, Photo)`: a random (validation: centre) crop as target, and its crappy version made crop-first."
+    split_idx, order = None, 0
+    def __init__(self,
+                 crappifier='lesson7', # A `Crappifier`, a preset name, or `None` (only the `scale` down-sampling)
+                 size:int=128, # Side of the square crop
+                 scale:int=1, # Down-sample by this first (bicubic), for super-resolution
+                 up_method:str='bicubic', # How the crappy input is resized back to the target's size
+                 valid_seed:int=0, # Mixed into the fixed seeds of the validation set
+                 degrade:bool=True, # `False`: the input is a copy of the target (for `CrappifyBatch` on the device)
+                ):
+        super().__init__(); self.crap = get_crappifier(crappifier) if crappifier is not None else Crappifier()
+        store_attr('size,scale,up_method,valid_seed,degrade')
+    def __call__(self, b, split_idx=None, **kwargs):
+        self.valid = split_idx == 1
+        return super().__call__(b, split_idx=split_idx, **kwargs)
+    def encodes(self, b):
+        if not isinstance(b, (tuple, list)) or not isinstance(b[0], Photo): return b
+        ph, (W, H) = b[0], b[0].size
+        s = min(self.size, W, H)
+        x0, y0 = ((W - s) // 2, (H - s) // 2) if self.valid else (random.randint(0, W - s), random.randint(0, H - s))
+        box = (x0, y0, x0 + s, y0 + s)
+        y = ph.img.crop(box)
+        if not self.degrade: x = y
+        else: x = self.crap.crop(ph.img, box, ph.seed(self.valid_seed) if self.valid else self.crap.next_seed(), self.scale, self.up_method, ph.reduced)
+        if s < self.size: x, y = (im.resize((self.size, self.size), Image.Resampling.BICUBIC) for im in (x, y))  # a photo smaller than the crop
+        return (PILImage(x), PILImage(y), *b[2:])
+
+# %% ../nbs/02_data.ipynb #e62870b9
 def _paired_target(lr_root, hr_root):
     hr = {(p.relative_to(hr_root).parent / p.stem).as_posix(): p for p in image_files(hr_root)}
     def get_y(f):
@@ -104,6 +164,7 @@ def _paired_target(lr_root, hr_root):
         return hr[k]
     return get_y
 
+# %% ../nbs/02_data.ipynb #182177af
 def restoration_dls(source=None, # Good photos: a folder, a list of files, or `None` for the bundled photos
                     crappifier='lesson7', # A `Crappifier`, preset name, or `None` (only `scale` down-sampling)
                     size:int=128, # Size of the square training crops
@@ -116,16 +177,18 @@ def restoration_dls(source=None, # Good photos: a folder, a list of files, or `N
                     seed:int=42, # Seed of the train/valid split
                     epoch_size:int=None, # Repeat the training photos so an epoch has at least this many crops
                     num_workers:int=None, # DataLoader workers (default: 0 on CPU, fastai's default with CUDA)
+                    cache:PhotoCache=None, # Where decoded photos are kept (default: a new `PhotoCache()`)
                     **kwargs, # Passed to `DataBlock.dataloaders`
                    ):
     "`DataLoaders` of (crappy, good) image pairs for restoration or super-resolution, normalised with ImageNet stats."
     if paired is not None:
         lr_root, hr_root = map(Path, paired)
-        files, get_y, first = image_files(lr_root), _paired_target(lr_root, hr_root), [ResizeInputToTarget()]
-        batch = []
+        files, get_y, blocks = image_files(lr_root), _paired_target(lr_root, hr_root), (ImageBlock, ImageBlock)
+        first, batch = [ResizeInputToTarget(), RandomCrop(size)], []
     else:
-        files, get_y = image_files(source), (lambda f: f)
-        first = [] if on_device else [CrappifyItem(crappifier, scale)]
+        files, get_y, cache = image_files(source), (lambda f: f), ifnone(cache, PhotoCache())
+        blocks = (TransformBlock(type_tfms=cache, batch_tfms=IntToFloatTensor),) * 2
+        first = [CropCrappify(crappifier, size, scale, degrade=not on_device)]
         batch = [CrappifyBatch(crappifier, scale)] if on_device else []
     if valid_files is not None:
         valid = [Path(v) for v in valid_files]
@@ -139,8 +202,7 @@ def restoration_dls(source=None, # Good photos: a folder, a list of files, or `N
     k = max(1, math.ceil(epoch_size / len(train))) if epoch_size else 1
     files = train * k + valid
     splitter = IndexSplitter(list(range(len(train) * k, len(files))))
-    db = DataBlock(blocks=(ImageBlock, ImageBlock), get_items=lambda _: files, get_y=get_y, splitter=splitter,
-                   item_tfms=first + [RandomCrop(size), FlipItem(0.5)],
+    db = DataBlock(blocks=blocks, get_items=lambda _: files, get_y=get_y, splitter=splitter, item_tfms=first + [FlipItem(0.5)],
                    batch_tfms=batch + [Normalize.from_stats(*imagenet_stats)])
     if num_workers is None: num_workers = None if torch.cuda.is_available() else 0
     dls = db.dataloaders(None, bs=bs, **({} if num_workers is None else dict(num_workers=num_workers)), **kwargs)
