@@ -17,6 +17,7 @@ from fastprogress.fastprogress import progress_bar
 with warnings.catch_warnings():  # fastai's import chain triggers torch's `torch.jit.script` deprecation warning
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.vision.core import PILImage, TensorImage
+    from fastai.torch_core import TensorBase
     from fastai.vision.augment import RandTransform
     from fasttransform import ItemTransform
 
@@ -25,8 +26,8 @@ __all__ = ['resize_methods', 'presets', 'Region', 'image_extensions', 'report_na
            'resample_matrix', 'target_size', 'resize', 'jpeg_bytes', 'jpeg', 'text_mask', 'watermark',
            'gaussian_kernel', 'blur', 'gaussian_noise', 'poisson_noise', 'to_grayscale', 'Degradation', 'apply_batch',
            'RandResize', 'RandJPEG', 'RandWatermark', 'RandBlur', 'RandNoise', 'RandGrayscale', 'Crappifier', 'lesson7',
-           'realistic', 'bw', 'get_crappifier', 'content_seed', 'CrappifyItem', 'CrappifyBatch', 'BadImage',
-           'load_image', 'file_seed', 'crappify_file', 'crappify_folder']
+           'realistic', 'bw', 'get_crappifier', 'content_seed', 'CrappifyItem', 'CropContext', 'CrappifyBatch',
+           'BadImage', 'load_image', 'file_seed', 'crappify_file', 'crappify_folder']
 
 # %% ../nbs/01_crappify.ipynb #0be61b01
 def pil2tensor(img:Image.Image, # An RGB or L image
@@ -175,6 +176,7 @@ def watermark(x, # PIL image or float batch `(B,C,H,W)`
     alpha, cols = np.zeros((n, h, w), np.float32), np.zeros((n, 3), np.float32)
     for i, (t, p, s, c, o) in enumerate(zip(per(text), per(pos, True), per(size), per(color, True), per(opacity))):
         m, (px, py) = text_mask(t, s), (int(p[0]), int(p[1]))
+        m, px, py = m[max(0, -py):, max(0, -px):], max(0, px), max(0, py)  # a position above or left of the image (a crop's frame)
         mh, mw = min(m.shape[0], h - py), min(m.shape[1], w - px)
         if mh > 0 and mw > 0: alpha[i, py:py + mh, px:px + mw] = m[:mh, :mw] * o
         cols[i] = np.asarray(c, np.float32) / 255.
@@ -563,6 +565,20 @@ def _plan(steps, prms, size, box):
     return sizes, regions
 
 @patch
+def chain(self:Crappifier, size:tuple, seed:int, scale:int=1, up_method:str='bicubic') -> tuple:
+    "Steps and parameters from a photo of `size` to its crappy version at `size`: `scale` down-sampling, the steps, the resize back."
+    W, H = size
+    steps = [RandResize(method='bicubic')] if scale != 1 else []
+    prms = [dict(do=True, to=target_size((W, H), scale=1 / scale), method='bicubic')] if scale != 1 else []
+    prms += self.params(prms[0]['to'] if steps else (W, H), seed)
+    steps += self.steps
+    mid = (W, H)
+    for s, p in zip(steps, prms): mid = s.out_size(mid, p)
+    if mid != (W, H) or up_method:
+        steps.append(RandResize(method=up_method or 'bicubic')); prms.append(dict(do=True, to=(W, H), method=up_method or 'bicubic'))
+    return steps, prms
+
+@patch
 def crop(self:Crappifier,
          img:Image.Image, # The whole good photo, RGB
          box:Region, # The crop `(x0,y0,x1,y1)` of the photo to make crappy
@@ -572,16 +588,10 @@ def crop(self:Crappifier,
          reduced=None, # Optional `reduced(k)` -> the photo shrunk `2**k` times, used for big first downscales
         ) -> Image.Image:
     "The crappy version of `box` of `img`: the whole-photo path's pixels, at the cost of the crop."
-    W, H = img.size
-    pre = [RandResize(method='bicubic')] if scale != 1 else []
-    pre_p = [dict(do=True, to=target_size((W, H), scale=1 / scale), method='bicubic')] if scale != 1 else []
-    prms = pre_p + self.params(pre_p[0]['to'] if pre else (W, H), seed)
-    steps = pre + self.steps
-    mid = (W, H)
-    for s, p in zip(steps, prms): mid = s.out_size(mid, p)
-    if mid != (W, H) or up_method: steps, prms = steps + [RandResize(method=up_method or 'bicubic')], prms + [dict(do=True, to=(W, H), method=up_method or 'bicubic')]
-    sizes, regions = _plan(steps, prms, (W, H), box)
-    x = _read_region(img, steps[0], prms[0], regions[0], regions[1], reduced) if steps else img.crop(box)
+    steps, prms = self.chain(img.size, seed, scale, up_method)
+    if not steps: return img.crop(box)
+    sizes, regions = _plan(steps, prms, img.size, box)
+    x = _read_region(img, steps[0], prms[0], regions[0], regions[1], reduced)
     for i, (s, p) in enumerate(zip(steps[1:], prms[1:]), 1): x = s.apply_box(x, p, regions[i], regions[i + 1], sizes[i])
     return x
 
@@ -599,6 +609,48 @@ def _read_region(img, step, prm, rin, rout, reduced):
     q = _clip(q, small.size)
     box = (rout[0] * sx - q[0], rout[1] * sy - q[1], rout[2] * sx - q[0], rout[3] * sy - q[1])
     return small.crop(q).resize((rout[2] - rout[0], rout[3] - rout[1]), _pil_methods[prm['method']], box=box)
+
+# %% ../nbs/01_crappify.ipynb #9f5266ab
+def _box_resize(x, n:tuple, to:tuple, method:str, rin:Region, rout:Region=None):
+    "Resize `x` (the region `rin` of an image of size `n`) as the whole image is resized to `to`; returns `(y, rout)`."
+    if rout is None:
+        rx, ry = to[0] / n[0], to[1] / n[1]
+        rout = (int(rin[0] * rx), int(rin[1] * ry), min(to[0], math.ceil(rin[2] * rx)), min(to[1], math.ceil(rin[3] * ry)))
+    def mat(k):
+        m = _resample_np(n[k], to[k], method)[rout[k]:rout[k + 2], rin[k]:rin[k + 2]]
+        s = m.sum(1, keepdims=True)
+        return torch.from_numpy(np.divide(m, s, out=np.zeros_like(m), where=s != 0)).to(x.device, x.dtype)
+    y = x @ mat(0).T
+    if method not in ('nearest', 'area', 'bilinear'): y = y.clamp(0, 1)
+    y = (y.transpose(-1, -2) @ mat(1).T).transpose(-1, -2)
+    return (y if method in ('nearest', 'area', 'bilinear') else y.clamp(0, 1)), rout
+
+def _step_on_box(step, x, prm, r):
+    "Apply a non-resize step to `x`, the region `r` of its input: the watermark in the region's frame, JPEG on the image's block grid."
+    if isinstance(step, RandWatermark): prm = {**prm, 'pos': (prm['pos'][0] - r[0], prm['pos'][1] - r[1])}
+    if isinstance(step, RandJPEG) and (r[0] % 16 or r[1] % 16):
+        px, py = r[0] % 16, r[1] % 16
+        xp = F.pad(x, (px, 0, py, 0), mode='replicate')
+        return step.apply_batch(xp, [prm])[..., py:, px:]
+    return step.apply_batch(x, [prm])
+
+@patch
+def crop_tensor(self:Crappifier,
+                y:torch.Tensor, # The good crop `(C,h,w)` in `[0,1]`, on any device
+                box:Region, # Where the crop lies in the photo
+                size:tuple, # The photo's `(w,h)`
+                seed:int, # Per-image seed
+                scale:int=1, # Down-sample by this first, for super-resolution
+                up_method:str='bicubic', # How the crappy image is resized back
+               ) -> torch.Tensor:
+    "The crappy version of crop `y` of a photo of `size`, from the crop alone: `crop`'s statistics on the device."
+    steps, prms = self.chain(size, seed, scale, up_method)
+    x, r, sz = y[None].float(), tuple(box), tuple(size)
+    for i, (s, p) in enumerate(zip(steps, prms)):
+        if p['do'] and isinstance(s, RandResize): x, r = _box_resize(x, sz, p['to'], p['method'], r, tuple(box) if i == len(steps) - 1 else None)
+        elif p['do']: x = _step_on_box(s, x, p, r)
+        sz = s.out_size(sz, p)
+    return x[0]
 
 # %% ../nbs/01_crappify.ipynb #862a3289
 def content_seed(x, # A PIL image or a `(C,H,W)` float tensor in `[0,1]`
@@ -634,11 +686,15 @@ class CrappifyItem(_CrappifyPair):
         if self.up_method: x = resize(x, to=b[0].size, method=self.up_method)
         return (type(b[0])(x) if isinstance(b[0], PILImage) else x, *b[1:])
 
+class CropContext(TensorBase):
+    "Per sample `(photo w, photo h, crop x0, crop y0, flip, seed)`: where a crop came from, for `CrappifyBatch`."
+
 class CrappifyBatch(_CrappifyPair):
     "Batch transform: replace the input of `(x, y)` with a crappified copy of the clean target `y`, on its device."
     order = 50
     def encodes(self, b):
         if not isinstance(b, (tuple, list)) or len(b) < 2: return b
+        if len(b) > 2 and isinstance(b[2], CropContext): return self.from_context(b)
         y = b[1].float()
         h, w = y.shape[-2:]
         x = resize(y, scale=1 / self.scale, method='bicubic') if self.scale != 1 else y
@@ -647,6 +703,16 @@ class CrappifyBatch(_CrappifyPair):
             x = self.crap.batch(x, seeds)
         x = resize(x, to=(w, h), method=self.up_method)
         return (type(b[0])(x.to(b[0].dtype)) if torch.is_tensor(b[0]) else x, *b[1:])
+
+    def from_context(self, b):
+        "`(x, y, CropContext)` -> `(x, y)`: each crop crappified as part of its photo (`Crappifier.crop_tensor`), then flipped."
+        y, crap, xs = b[1].as_subclass(torch.Tensor).float(), ifnone(self.crap, Crappifier()), []
+        for yi, (W, H, x0, y0, _, seed) in zip(y, b[2].tolist()):
+            box = (x0, y0, x0 + yi.shape[-1], y0 + yi.shape[-2])
+            xs.append(crap.crop_tensor(yi, box, (W, H), seed, self.scale, self.up_method))
+        x, flip = torch.stack(xs), b[2].as_subclass(torch.Tensor)[:, 4].bool()[:, None, None, None]
+        x, y = torch.where(flip, x.flip(-1), x), torch.where(flip, y.flip(-1), y)
+        return (type(b[0])(x.to(b[0].dtype)), type(b[1])(y.to(b[1].dtype)), *b[3:])
 
 # %% ../nbs/01_crappify.ipynb #43e53a21
 image_extensions = {'.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.ppm', '.pgm', '.jfif'}

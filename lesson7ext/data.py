@@ -76,7 +76,7 @@ with warnings.catch_warnings():
     import torch
     from fastai.vision.all import (DataBlock, ImageBlock, RandomCrop, FlipItem, Normalize, imagenet_stats, IndexSplitter,
                                    ItemTransform, PILImage, get_image_files, TransformBlock, IntToFloatTensor)
-from .crappify import CrappifyBatch, Crappifier, get_crappifier, resize, load_image, content_seed
+from .crappify import CrappifyBatch, CropContext, Crappifier, get_crappifier, resize, load_image, content_seed
 
 def image_files(source=None, # A folder (searched recursively), a list of files, or `None`: `sample_photos()`
                ) -> list:
@@ -128,7 +128,7 @@ class PhotoCache:
 
 # %% ../nbs/02_data.ipynb #a44372cd
 class CropCrappify(ItemTransform):
-    "Item transform on `(Photo, Photo)`: a random (validation: centre) crop as target, and its crappy version made crop-first."
+    "Item transform on `(Photo, Photo)`: a random (validation: centre) crop as target, its crappy version made crop-first, a random flip."
     split_idx, order = None, 0
     def __init__(self,
                  crappifier='lesson7', # A `Crappifier`, a preset name, or `None` (only the `scale` down-sampling)
@@ -136,7 +136,7 @@ class CropCrappify(ItemTransform):
                  scale:int=1, # Down-sample by this first (bicubic), for super-resolution
                  up_method:str='bicubic', # How the crappy input is resized back to the target's size
                  valid_seed:int=0, # Mixed into the fixed seeds of the validation set
-                 degrade:bool=True, # `False`: the input is a copy of the target (for `CrappifyBatch` on the device)
+                 degrade:bool=True, # `False`: the input is the target and a third item, a `CropContext`, lets `CrappifyBatch` degrade it
                 ):
         super().__init__(); self.crap = get_crappifier(crappifier) if crappifier is not None else Crappifier()
         store_attr('size,scale,up_method,valid_seed,degrade')
@@ -145,14 +145,17 @@ class CropCrappify(ItemTransform):
         return super().__call__(b, split_idx=split_idx, **kwargs)
     def encodes(self, b):
         if not isinstance(b, (tuple, list)) or not isinstance(b[0], Photo): return b
-        ph, (W, H) = b[0], b[0].size
-        s = min(self.size, W, H)
+        ph, img, reduced = b[0], b[0].img, b[0].reduced
+        if min(img.size) < self.size:  # a photo smaller than the crop: upscale it first
+            img, reduced = resize(img, scale=self.size / min(img.size) + 1e-6, method='bicubic'), None
+        (W, H), s = img.size, self.size
         x0, y0 = ((W - s) // 2, (H - s) // 2) if self.valid else (random.randint(0, W - s), random.randint(0, H - s))
-        box = (x0, y0, x0 + s, y0 + s)
-        y = ph.img.crop(box)
-        if not self.degrade: x = y
-        else: x = self.crap.crop(ph.img, box, ph.seed(self.valid_seed) if self.valid else self.crap.next_seed(), self.scale, self.up_method, ph.reduced)
-        if s < self.size: x, y = (im.resize((self.size, self.size), Image.Resampling.BICUBIC) for im in (x, y))  # a photo smaller than the crop
+        box, flip = (x0, y0, x0 + s, y0 + s), (not self.valid) and random.random() < 0.5
+        seed = ph.seed(self.valid_seed) if self.valid else self.crap.next_seed()
+        y = img.crop(box)
+        if not self.degrade: return (PILImage(y), PILImage(y), CropContext(torch.tensor([W, H, x0, y0, int(flip), seed])))
+        x = self.crap.crop(img, box, seed, self.scale, self.up_method, reduced)
+        if flip: x, y = (im.transpose(Image.Transpose.FLIP_LEFT_RIGHT) for im in (x, y))
         return (PILImage(x), PILImage(y), *b[2:])
 
 # %% ../nbs/02_data.ipynb #e62870b9
@@ -184,10 +187,11 @@ def restoration_dls(source=None, # Good photos: a folder, a list of files, or `N
     if paired is not None:
         lr_root, hr_root = map(Path, paired)
         files, get_y, blocks = image_files(lr_root), _paired_target(lr_root, hr_root), (ImageBlock, ImageBlock)
-        first, batch = [ResizeInputToTarget(), RandomCrop(size)], []
+        first, batch = [ResizeInputToTarget(), RandomCrop(size), FlipItem(0.5)], []
     else:
         files, get_y, cache = image_files(source), (lambda f: f), ifnone(cache, PhotoCache())
-        blocks = (TransformBlock(type_tfms=cache, batch_tfms=IntToFloatTensor),) * 2
+        blocks = (TransformBlock(type_tfms=cache, batch_tfms=IntToFloatTensor),) * (3 if on_device else 2)
+        get_y = [get_y, get_y] if on_device else get_y  # on the device: a third item carries each crop's `CropContext`
         first = [CropCrappify(crappifier, size, scale, degrade=not on_device)]
         batch = [CrappifyBatch(crappifier, scale)] if on_device else []
     if valid_files is not None:
@@ -202,7 +206,7 @@ def restoration_dls(source=None, # Good photos: a folder, a list of files, or `N
     k = max(1, math.ceil(epoch_size / len(train))) if epoch_size else 1
     files = train * k + valid
     splitter = IndexSplitter(list(range(len(train) * k, len(files))))
-    db = DataBlock(blocks=blocks, get_items=lambda _: files, get_y=get_y, splitter=splitter, item_tfms=first + [FlipItem(0.5)],
+    db = DataBlock(blocks=blocks, get_items=lambda _: files, get_y=get_y, splitter=splitter, item_tfms=first, n_inp=1,
                    batch_tfms=batch + [Normalize.from_stats(*imagenet_stats)])
     if num_workers is None: num_workers = None if torch.cuda.is_available() else 0
     dls = db.dataloaders(None, bs=bs, **({} if num_workers is None else dict(num_workers=num_workers)), **kwargs)

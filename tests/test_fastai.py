@@ -32,3 +32,38 @@ def test_validation_fixed_across_epochs(same_photo_folder):
     assert any(not torch.equal(a, b) for a, b in zip(t1, t2))
     x, y = dls.one_batch()
     assert x.shape == y.shape and (x - y).abs().mean() > 0.005
+
+def _mse_stats(dls, n=12):
+    "Mean and spread of the per-sample MSE between input and target over `n` training batches, and on the validation set."
+    d = []
+    for i, (x, y) in enumerate(dls.train):
+        d += ((x - y) ** 2).mean((1, 2, 3)).tolist()
+        if i + 1 == n: break
+    v = float(np.mean([((x - y) ** 2).mean().item() for x, y in dls.valid]))
+    return float(np.mean(d)), float(np.std(d)), v
+
+@pytest.mark.parametrize('preset,scale', [('lesson7', 1), ('realistic', 1), (None, 4)])
+def test_item_and_device_paths_same_statistics(preset, scale):
+    "Crop-first on the item and crop_tensor on the device degrade like the whole photo would: same statistics."
+    from lesson7ext.data import restoration_dls
+    torch.manual_seed(0)
+    kw = dict(crappifier=preset, scale=scale, size=96, bs=16, epoch_size=400, seed=1)
+    item, dev = (_mse_stats(restoration_dls(on_device=od, **kw)) for od in (False, True))
+    assert abs(item[0] - dev[0]) < 0.2 * item[0] + 0.003, (item, dev)   # mean over ~190 random crops each
+    assert abs(item[1] - dev[1]) < 0.3 * item[1] + 0.003, (item, dev)
+    assert abs(item[2] - dev[2]) < 0.1 * item[2] + 0.002, (item, dev)   # the fixed validation degradations
+
+def test_device_path_degrades_crops_as_parts_of_photos():
+    "The old on-device path crappified each crop as if it were the photo (lesson7: a 96-px crop barely shrinks)."
+    from lesson7ext.data import restoration_dls
+    kw = dict(crappifier='lesson7', size=96, bs=16, epoch_size=200, seed=1)
+    dev = _mse_stats(restoration_dls(on_device=True, **kw), n=6)
+    old = _dls_crop_as_photo()
+    assert dev[0] > 2 * old, (dev, old)
+
+def _dls_crop_as_photo():
+    from fastai.vision.all import RandomCrop, Normalize, imagenet_stats
+    db = DataBlock(blocks=(ImageBlock, ImageBlock), get_items=lambda _: sample_photos() * 10, item_tfms=RandomCrop(96),
+                   batch_tfms=[CrappifyBatch('lesson7'), Normalize.from_stats(*imagenet_stats)], splitter=lambda o: (list(range(len(o))), []))
+    dls = db.dataloaders(None, bs=16, num_workers=0)
+    return float(np.mean([((x - y) ** 2).mean().item() for i, (x, y) in zip(range(6), dls.train)]))
