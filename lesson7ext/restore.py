@@ -163,6 +163,9 @@ class TimeBudget(Callback):
 
     def before_epoch(self):
         if self.done: raise CancelFitException()
+        bar, now = getattr(getattr(self.learn, 'progress', None), 'mbar', None), self.clock()
+        if bar is not None:  # the progress bar's epoch count: an estimate from the clock (fit was given a large number)
+            bar.main_bar.total = self.epoch + max(1, round((self.end - now) / ((now - self.t0) / self.epoch))) if self.epoch else None
 
     def before_batch(self):
         if not self.training: return
