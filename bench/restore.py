@@ -1,6 +1,6 @@
 """Benchmark: what a minute of CPU training buys, and where the minutes go.
 
-    python bench/restore.py [--parts budget,data,step,curve] [--curve 2,4,8,16,32] [--data ../shared/data] [--out bench_restore_out]
+    python bench/restore.py [--parts budget,data,step,curve] [--curve 2,4,8,16,32] [--data ../shared/data] [--out bench/results]
     python bench/restore.py --parts compare [--minutes 8]     # the lesson's recipe vs ours, and tiled vs whole restore
 
 Parts (each measurement runs in its own process; timings on a 2-core CPU move 20-50 % between runs):
@@ -15,7 +15,7 @@ Parts (each measurement runs in its own process; timings on a 2-core CPU move 20
 - curve: CSet5 gain over bicubic-of-crappy (lesson7 crappifier, fixed seeds) after each budget of training from
   scratch on CBSD68 + Sun80 (Sun80 downscaled to a 480-px short side), and x4 super-resolution Y-PSNR on Set5, with
   the samples/s of each run. Each finished point is kept in `--out/curve.json`: a rerun does only the missing ones.
-  Writes `--out/curve.png`.
+  Writes `--out/curve.png` and, from the 8-minute model, `--out/cset5_8min.png`.
 """
 import argparse, json, os, resource, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
@@ -326,6 +326,16 @@ def show_curve(a, work):
         rs, xp, xs = (f"{r['samples_per_s']:.1f}" if r else '-'), (f"{x['psnr']:.2f}" if x else '-'), (f"{x['samples_per_s']:.1f}" if x else '-')
         print(f"| {m:g} | {gain} | {rs} | {xp} | {xs} |")
     plot_curve(res, out/'curve.png')
+    if (out/'curve_restore_8.safetensors').exists(): cset5_figure(out/'curve_restore_8.safetensors', a.data, out/'cset5_8min.png')
+
+def cset5_figure(model_path, data, path):
+    "Crappy | bicubic | restored | original for three CSet5 photos (lesson7 crappifier, the curve's fixed seeds)."
+    from lesson7ext.data import image_grid
+    model, rows = load_restorer(model_path), []
+    for name, lr, up, hr in [p for p in eval_pairs(data) if p[0] in ('baby', 'butterfly', 'head')]:
+        r = restore(up, model)
+        rows.append([lr.resize(hr.size, Image.Resampling.NEAREST), up, r, hr])
+    image_grid(rows, ['crappy (lesson7)', 'bicubic', 'restored (8 min, CPU)', 'original'], height=256).save(path)
 
 def plot_curve(res, path):
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
@@ -346,7 +356,7 @@ if __name__ == '__main__':
     ap.add_argument('--budget-minutes', type=float, default=2.)
     ap.add_argument('--minutes', type=float, default=8., help='budget of each training in compare')
     ap.add_argument('--data', default=str(root.parent/'shared'/'data'))
-    ap.add_argument('--out', default='bench_restore_out')
+    ap.add_argument('--out', default=str(root/'bench'/'results'), help='where the curve (curve.json, curve.png, cset5_8min.png) is kept')
     ap.add_argument('--only', default='lesson,ours', help='which trainings compare runs')
     for h in ('--part', '--which', '--folder', '--task', '--variant', '--work', '--model'): ap.add_argument(h, default=None, help=argparse.SUPPRESS)
     ap.add_argument('--tile', type=int, default=0, help=argparse.SUPPRESS)

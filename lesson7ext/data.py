@@ -168,13 +168,26 @@ def _paired_target(lr_root, hr_root):
     return get_y
 
 # %% ../nbs/02_data.ipynb #182177af
+def _split_files(files, valid_files, valid_pct, seed):
+    "`(train, valid)`: `valid_files` held back, or a seeded random `valid_pct` of `files`."
+    if valid_files is not None:
+        valid = [Path(v) for v in valid_files]
+        vs = {v.resolve() for v in valid}
+        train = [f for f in files if Path(f).resolve() not in vs]
+    else:
+        idx = list(range(len(files))); random.Random(seed).shuffle(idx)
+        nv = min(len(files) - 1, max(1, round(valid_pct * len(files)))) if valid_pct > 0 else 0
+        valid, train = [files[i] for i in sorted(idx[:nv])], [files[i] for i in sorted(idx[nv:])]
+    if not train: raise ValueError("no training images left after the validation split")
+    return train, valid
+
 def restoration_dls(source=None, # Good photos: a folder, a list of files, or `None` for the bundled photos
                     crappifier='lesson7', # A `Crappifier`, preset name, or `None` (only `scale` down-sampling)
                     size:int=128, # Size of the square training crops
                     bs:int=8, # Batch size
                     scale:int=1, # 1 (restoration) or 2/4 (super-resolution)
                     paired:tuple=None, # `(lr_folder, hr_folder)` of crappified files instead of on-the-fly pairs
-                    on_device:bool=False, # Crappify cropped batches on the device instead of whole photos
+                    on_device:bool=False, # Crappify the batches on their device (each crop as part of its photo) instead of on the CPU
                     valid_pct:float=0.2, # Fraction of photos held back for validation
                     valid_files:list=None, # Or these files as the validation set
                     seed:int=42, # Seed of the train/valid split
@@ -194,15 +207,7 @@ def restoration_dls(source=None, # Good photos: a folder, a list of files, or `N
         get_y = [get_y, get_y] if on_device else get_y  # on the device: a third item carries each crop's `CropContext`
         first = [CropCrappify(crappifier, size, scale, degrade=not on_device)]
         batch = [CrappifyBatch(crappifier, scale)] if on_device else []
-    if valid_files is not None:
-        valid = [Path(v) for v in valid_files]
-        vs = {v.resolve() for v in valid}
-        train = [f for f in files if Path(f).resolve() not in vs]
-    else:
-        idx = list(range(len(files))); random.Random(seed).shuffle(idx)
-        nv = min(len(files) - 1, max(1, round(valid_pct * len(files)))) if valid_pct > 0 else 0
-        valid, train = [files[i] for i in sorted(idx[:nv])], [files[i] for i in sorted(idx[nv:])]
-    if not train: raise ValueError("no training images left after the validation split")
+    train, valid = _split_files(files, valid_files, valid_pct, seed)
     k = max(1, math.ceil(epoch_size / len(train))) if epoch_size else 1
     files = train * k + valid
     splitter = IndexSplitter(list(range(len(train) * k, len(files))))
