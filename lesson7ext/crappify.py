@@ -566,7 +566,7 @@ def _plan(steps, prms, size, box):
 
 @patch
 def chain(self:Crappifier, size:tuple, seed:int, scale:int=1, up_method:str='bicubic') -> tuple:
-    "Steps and parameters from a photo of `size` to its crappy version at `size`: `scale` down-sampling, the steps, the resize back."
+    "Steps and parameters from a photo of `size` to its crappy version at `size`: `scale` down-sampling, the steps, the resize back (if needed)."
     W, H = size
     steps = [RandResize(method='bicubic')] if scale != 1 else []
     prms = [dict(do=True, to=target_size((W, H), scale=1 / scale), method='bicubic')] if scale != 1 else []
@@ -574,7 +574,7 @@ def chain(self:Crappifier, size:tuple, seed:int, scale:int=1, up_method:str='bic
     steps += self.steps
     mid = (W, H)
     for s, p in zip(steps, prms): mid = s.out_size(mid, p)
-    if mid != (W, H) or up_method:
+    if mid != (W, H):
         steps.append(RandResize(method=up_method or 'bicubic')); prms.append(dict(do=True, to=(W, H), method=up_method or 'bicubic'))
     return steps, prms
 

@@ -137,9 +137,10 @@ class CropCrappify(ItemTransform):
                  up_method:str='bicubic', # How the crappy input is resized back to the target's size
                  valid_seed:int=0, # Mixed into the fixed seeds of the validation set
                  degrade:bool=True, # `False`: the input is the target and a third item, a `CropContext`, lets `CrappifyBatch` degrade it
+                 flip:bool=True, # Flip training crops left-right with probability 0.5
                 ):
         super().__init__(); self.crap = get_crappifier(crappifier) if crappifier is not None else Crappifier()
-        store_attr('size,scale,up_method,valid_seed,degrade')
+        store_attr('size,scale,up_method,valid_seed,degrade,flip')
     def __call__(self, b, split_idx=None, **kwargs):
         self.valid = split_idx == 1
         return super().__call__(b, split_idx=split_idx, **kwargs)
@@ -150,7 +151,7 @@ class CropCrappify(ItemTransform):
             img, reduced = resize(img, scale=self.size / min(img.size) + 1e-6, method='bicubic'), None
         (W, H), s = img.size, self.size
         x0, y0 = ((W - s) // 2, (H - s) // 2) if self.valid else (random.randint(0, W - s), random.randint(0, H - s))
-        box, flip = (x0, y0, x0 + s, y0 + s), (not self.valid) and random.random() < 0.5
+        box, flip = (x0, y0, x0 + s, y0 + s), self.flip and not self.valid and random.random() < 0.5
         seed = ph.seed(self.valid_seed) if self.valid else self.crap.next_seed()
         y = img.crop(box)
         if not self.degrade: return (PILImage(y), PILImage(y), CropContext(torch.tensor([W, H, x0, y0, int(flip), seed])))
