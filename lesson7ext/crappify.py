@@ -566,7 +566,7 @@ def _plan(steps, prms, size, box):
 
 @patch
 def chain(self:Crappifier, size:tuple, seed:int, scale:int=1, up_method:str='bicubic') -> tuple:
-    "Steps and parameters from a photo of `size` to its crappy version at `size`: `scale` down-sampling, the steps, the resize back (if needed)."
+    "Steps and parameters from a photo of `size` to its crappy version at `size`: `scale` down-sampling, the steps, the resize back."
     W, H = size
     steps = [RandResize(method='bicubic')] if scale != 1 else []
     prms = [dict(do=True, to=target_size((W, H), scale=1 / scale), method='bicubic')] if scale != 1 else []
@@ -574,7 +574,7 @@ def chain(self:Crappifier, size:tuple, seed:int, scale:int=1, up_method:str='bic
     steps += self.steps
     mid = (W, H)
     for s, p in zip(steps, prms): mid = s.out_size(mid, p)
-    if mid != (W, H):
+    if mid != (W, H) or up_method:  # always the last step when given: `crop_tensor` ends on the box exactly
         steps.append(RandResize(method=up_method or 'bicubic')); prms.append(dict(do=True, to=(W, H), method=up_method or 'bicubic'))
     return steps, prms
 
@@ -650,7 +650,7 @@ def crop_tensor(self:Crappifier,
         if p['do'] and isinstance(s, RandResize): x, r = _box_resize(x, sz, p['to'], p['method'], r, tuple(box) if i == len(steps) - 1 else None)
         elif p['do']: x = _step_on_box(s, x, p, r)
         sz = s.out_size(sz, p)
-    return x[0]
+    return x[0, :, box[1] - r[1]:box[3] - r[1], box[0] - r[0]:box[2] - r[0]]  # the box, whatever region the last step left
 
 # %% ../nbs/01_crappify.ipynb #862a3289
 def content_seed(x, # A PIL image or a `(C,H,W)` float tensor in `[0,1]`
