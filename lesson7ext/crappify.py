@@ -604,11 +604,8 @@ def _read_region(img, step, prm, rin, rout, reduced):
     k = int(math.log2(f / 2)) if f >= 4 else 0  # keep a factor of at least 2 for the resize's own antialiasing
     if k == 0: return step.apply_box(img.crop(rin), prm, rin, rout, (W, H))
     small = reduced(k)
-    sx, sy = small.width / prm['to'][0], small.height / prm['to'][1]
-    q = (int(rin[0] / 2 ** k), int(rin[1] / 2 ** k), -(-rin[2] // 2 ** k) + 1, -(-rin[3] // 2 ** k) + 1)
-    q = _clip(q, small.size)
-    box = (rout[0] * sx - q[0], rout[1] * sy - q[1], rout[2] * sx - q[0], rout[3] * sy - q[1])
-    return small.crop(q).resize((rout[2] - rout[0], rout[3] - rout[1]), _pil_methods[prm['method']], box=box)
+    q = _clip((int(rin[0] / 2 ** k), int(rin[1] / 2 ** k), -(-rin[2] // 2 ** k) + 1, -(-rin[3] // 2 ** k) + 1), small.size)
+    return step.apply_box(small.crop(q), prm, q, rout, small.size)  # the same resize, from the reduced copy's frame
 
 # %% ../nbs/01_crappify.ipynb #9f5266ab
 def _box_resize(x, n:tuple, to:tuple, method:str, rin:Region, rout:Region=None):
