@@ -17,9 +17,9 @@ from .data import sample_photos, image_grid, restoration_dls, image_files, extra
 from .gan import _save_png
 
 # %% auto #0
-__all__ = ['demo_held_back', 'demo_gan_weights', 'demo_short_side', 'UsageError', 'run_cli', 'finish', 'crappify', 'crappify_cli',
-           'train_model', 'train', 'train_cli', 'restore_files', 'restore_cmd', 'restore_cli', 'colorize_cmd',
-           'colorize_cli', 'wgan_cmd', 'wgan_cli', 'demo', 'demo_cli']
+__all__ = ['demo_held_back', 'demo_gan_weights', 'demo_short_side', 'demo_init', 'UsageError', 'run_cli', 'finish', 'crappify',
+           'crappify_cli', 'train_model', 'train', 'train_cli', 'restore_files', 'list_models', 'restore_cmd',
+           'restore_cli', 'colorize_cmd', 'colorize_cli', 'wgan_cmd', 'wgan_cli', 'demo', 'demo_cli']
 
 # %% ../nbs/08_cli.ipynb #5a2c0965
 class UsageError(Exception):
@@ -88,11 +88,12 @@ def train_model(src, # Folder of good photos
                 scale:int=1, # 1 (restoration) or 2/4 (super-resolution)
                 valid_pct:float=0.1, # Photos held back for validation
                 quiet:bool=False, # No progress bars
+                init:str=None, # Fine-tune a shipped model (name) or a model file instead of training from scratch
                ):
     "Train a restorer on `src` for `minutes`; returns the learner."
     from lesson7ext.restore import restoration_learner, fit_budget, export_restorer
     dls = restoration_dls(src, _check_preset(preset), size=size, bs=bs, scale=scale, valid_pct=valid_pct, epoch_size=32 * bs)
-    learn = restoration_learner(dls)
+    learn = restoration_learner(dls, init=init)
     if quiet: learn.remove_cb(learn.progress) if hasattr(learn, 'progress') else None
     fit_budget(learn, minutes)
     export_restorer(learn, out)
@@ -105,6 +106,7 @@ def train(src:str, # Folder of good photos (searched recursively)
           size:int=128, # Training crop size
           bs:int=16, # Batch size
           scale:int=1, # 1 (restoration) or 2/4 (super-resolution)
+          init:str=None, # Start from a shipped model (lesson7, realistic, x4, colorize) or a model file, and fine-tune it
           quiet:bool=False, # No progress bars
          ) -> int:
     "Train a restoration model on a folder of good photos, crappified on the fly, and save it."
@@ -115,7 +117,12 @@ def train(src:str, # Folder of good photos (searched recursively)
     try: n = len(image_files(src))
     except ValueError as e: raise UsageError(str(e))
     if n < 2: raise UsageError(f"{src}: need at least 2 photos (one is held back for validation), found {n}")
-    learn = train_model(src, out, preset, minutes, size, bs, scale, quiet=quiet)
+    if init is not None:
+        from lesson7ext.restore import RestorerFileError, load_restorer
+        try: sc = load_restorer(init).scale
+        except RestorerFileError as e: raise UsageError(str(e))
+        if sc != scale: raise UsageError(f"--init {init} is a x{sc} model: give --scale {sc}")
+    learn = train_model(src, out, preset, minutes, size, bs, scale, quiet=quiet, init=init)
     vals = learn.recorder.values
     print(f"wrote {out}" + (f" (validation Y-PSNR {vals[-1][2]:.2f} dB)" if vals else ''))
     return 0
@@ -154,24 +161,46 @@ def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer
         written.append(str(dst))
     return dict(written=written, skipped=skipped)
 
-def restore_cmd(model:str, # Model file (.safetensors) from lesson7ext-train
-                inputs:Annotated[str, dict(nargs='+')], # Image files or folders to restore
+def list_models() -> str:
+    "The shipped models' cards, one paragraph each (what `--list-models` prints)."
+    from lesson7ext.restore import shipped_names, shipped_models, model_card
+    have, out = shipped_models(), []
+    for n in shipped_names:
+        if n not in have: out.append(f"{n}: not installed"); continue
+        c = model_card(n); sc = c.get('scores', {})
+        m, b = sc.get('model', {}), sc.get('baseline', {})
+        line = f"{n}: {c.get('task', '')}\n  held-out CSet5: Y-PSNR {m.get('psnr', float('nan')):.2f} dB (baseline {b.get('psnr', float('nan')):.2f} dB)"
+        if 'residue' in m: line += f", watermark residue {m['residue']:.2f}"
+        if n == 'colorize': line += f", colourfulness {m.get('colourfulness', 0):.0f} (originals {sc.get('original_colourfulness', 0):.0f})"
+        r = c.get('recipe', {})
+        out.append(line + f"\n  trained {c.get('minutes', '?')} min on {c.get('hardware', '?')}, {r.get('samples', '?')} samples of "
+                   f"{c.get('data', {}).get('n_photos', '?')} photos ({', '.join(c.get('data', {}).get('used', []))}); commit {str(c.get('commit'))[:10]}, {c.get('date', '')}")
+    return '\n'.join(out)
+
+def _load_model(model, list_models_, inputs):
+    "The model for `restore_cmd` / `colorize_cmd`, or `None` after printing the cards."
+    from lesson7ext.restore import RestorerFileError, load_restorer
+    if list_models_: print(list_models()); return None
+    if not inputs: raise UsageError("give at least one image file or folder")
+    try: return load_restorer(model)
+    except RestorerFileError as e: raise UsageError(str(e))
+
+def restore_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders to restore
                 out:str='restored', # Output folder
+                model:str='lesson7', # A shipped model (lesson7, realistic, x4) or a model file from lesson7ext-train
                 tile:int=512, # Tile size in pixels (0: whole image at once)
                 quiet:bool=False, # No progress bar
+                list_models:bool=False, # Print the shipped models' cards and exit
                ) -> int:
-    "Restore photos with a trained model; bad files are skipped and listed."
-    from lesson7ext.restore import RestorerFileError, load_restorer
-    if not inputs: raise UsageError("give at least one image file or folder")
-    try: m = load_restorer(model)
-    except RestorerFileError as e: raise UsageError(str(e))
+    "Restore photos with a shipped or trained model (x4: four times the size); bad files are skipped and listed."
     if tile < 0: raise UsageError(f"--tile must be 0 or more, got {tile}")
-    r = restore_files(m, inputs, out, tile, quiet)
-    return _files_report(r, out, 'restore')
+    m = _load_model(model, list_models, inputs)
+    if m is None: return 0
+    return _files_report(restore_files(m, inputs, out, tile, quiet), out, 'restore')
 
 def restore_cli():
     "Console script `lesson7ext-restore`."
-    sys.exit(run_cli(restore_cmd, 'lesson7ext-restore', pos=['model', 'inputs']))
+    sys.exit(run_cli(restore_cmd, 'lesson7ext-restore', pos=['inputs']))
 
 def _files_report(r, out, verb):
     Path(out).mkdir(parents=True, exist_ok=True)
@@ -179,24 +208,24 @@ def _files_report(r, out, verb):
     _atomic_write(report, ('file\treason\n' + ''.join(f'{f}\t{e}\n' for f, e in r['skipped'])).encode())
     return finish(f"{len(r['written'])} {verb}d, {len(r['skipped'])} skipped -> {out}", r['skipped'], report)
 
-def colorize_cmd(model:str, # Colorization model (.safetensors), e.g. from `lesson7ext-train --preset bw`
-                 inputs:Annotated[str, dict(nargs='+')], # Image files or folders to colour
+def colorize_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders to colour
                  out:str='colorized', # Output folder
+                 model:str='colorize', # The shipped `colorize` model, or a model file (`lesson7ext-train --preset bw`, `nogan(crappifier='bw')`)
                  render_factor:int=21, # The model sees each photo at render_factor x 16 px on the short side
                  quiet:bool=False, # No progress bar
+                 list_models:bool=False, # Print the shipped models' cards and exit
                 ) -> int:
     "Colour black-and-white photos: chroma from the model, luminance from the photo; bad files are skipped and listed."
-    from lesson7ext.restore import RestorerFileError, load_restorer
     from lesson7ext.gan import colorize
-    try: m = load_restorer(model)
-    except RestorerFileError as e: raise UsageError(str(e))
     if render_factor < 1: raise UsageError(f"--render-factor must be 1 or more, got {render_factor}")
+    m = _load_model(model, list_models, inputs)
+    if m is None: return 0
     r = restore_files(m, inputs, out, quiet=quiet, apply=lambda img, m: colorize(img, m, render_factor))
     return _files_report(r, out, 'colorize')
 
 def colorize_cli():
     "Console script `lesson7ext-colorize`."
-    sys.exit(run_cli(colorize_cmd, 'lesson7ext-colorize', pos=['model', 'inputs']))
+    sys.exit(run_cli(colorize_cmd, 'lesson7ext-colorize', pos=['inputs']))
 
 def wgan_cmd(source:str=None, # Folder of images (default: the photos bundled with scikit-image and scikit-learn)
              out:str='wgan_out', # Output folder
@@ -240,49 +269,34 @@ def _plot_losses(learn, path):
     ax.set_xlabel('batches'); ax.set_ylabel('loss'); ax.legend(); fig.tight_layout()
     tmp = Path(path).with_name('.loss.png.tmp'); fig.savefig(tmp, format='png', dpi=80); plt.close(fig); os.replace(tmp, path)
 
-def demo(out:str='demo_out', # Output folder
-         minutes:float=10., # Training budget in minutes (generator)
-         preset:str='lesson7', # Degradation preset: lesson7, realistic or bw
-         size:int=128, # Training crop size
-         bs:int=16, # Batch size
-         seed:int=0, # Seed of the held-back photos' degradations
-         gan:bool=False, # Then a short NoGAN stage (critic, GAN); the report shows both
-         gan_minutes:float=5., # Budget of the GAN stage (critic pretraining and GAN phase)
-        ) -> int:
-    "Train a restorer on the bundled photos within `minutes` and write a report comparing it with bicubic."
-    import numpy as np, shutil
-    from lesson7ext.losses import psnr, ssim
-    from lesson7ext.restore import restoration_learner, fit_budget, export_restorer, restore, load_restorer
-    from lesson7ext.gan import edge_sharpness
-    if preset not in presets: raise UsageError(f"unknown preset {preset!r}; choose from {', '.join(presets)}")
-    if minutes <= 0: raise UsageError(f"--minutes must be positive, got {minutes}")
-    if gan and gan_minutes <= 0: raise UsageError(f"--gan-minutes must be positive, got {gan_minutes}")
-    if gan and size < 64: raise UsageError(f"--gan needs --size 64 or more (the critic's smallest input), got {size}")
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    work = out/'.images'; work.mkdir(exist_ok=True)
-    def small(p):  # photos at the size of the lesson's and CBSD68's (short side 320): the preset's 96 px is then x3.3
+demo_init = dict(lesson7='lesson7', realistic='realistic', bw='colorize')  # the shipped model each preset starts from
+
+def _demo_photos(out):
+    "Held-back and training photos, at a short side of `demo_short_side` (the lesson's photo size: the preset's 96 px is then x3.3)."
+    work = out/'.images'; work.mkdir(parents=True, exist_ok=True)
+    def small(p):
         dst = work/f'{p.stem}.png'
         if not dst.exists():
             img = load_image(p); img = resize(img, short_side=demo_short_side, method='lanczos') if min(img.size) > demo_short_side else img
             img.save(dst)
         return dst
     held = [small(p) for p in sample_photos(list(demo_held_back))]
-    train_files = [small(p) for p in sample_photos() + extra_training_images() if p.stem not in demo_held_back]
-    dls = restoration_dls(train_files, preset, size=size, bs=bs, valid_files=held, epoch_size=16 * bs)
-    learn = restoration_learner(dls)
-    print(f"training for {minutes:g} min on {len(train_files)} bundled images ({preset} crappifier, on the fly)...")
-    fit_budget(learn, minutes)
-    export_restorer(learn, out/'model.safetensors')
-    _plot_losses(learn, out/'loss.png')
-    models = [('restored (lesson7ext)', learn.model)]
-    if gan:
-        from lesson7ext.gan import nogan
-        shutil.rmtree(out/'gan', ignore_errors=True)  # a fresh generator: nothing of an older run may be resumed
-        print(f"GAN stage: {gan_minutes:g} min (critic, then generator and critic together)...")
-        gl = nogan(train_files, out/'gan', preset, size=size, bs=bs, gen_learn=learn, gen_minutes=0, crit_minutes=gan_minutes * 0.3,
-                   gan_minutes=gan_minutes * 0.7, ckpt_every=100, weights_gen=demo_gan_weights)
-        export_restorer(gl.model.generator, out/'model_gan.safetensors')
-        models = [('generator', load_restorer(out/'model.safetensors')), ('GAN', gl.model.generator)]
+    return held, [small(p) for p in sample_photos() + extra_training_images() if p.stem not in demo_held_back]
+
+def _demo_start(init, preset):
+    "The model the demo fine-tunes: `init`'s file, the preset's shipped model when installed ('auto'), or `None` (from scratch)."
+    from lesson7ext.restore import RestorerFileError, load_restorer, shipped_models
+    if init == 'none': return None
+    if init == 'auto': return demo_init[preset] if demo_init[preset] in shipped_models() else None
+    try: load_restorer(init)
+    except RestorerFileError as e: raise UsageError(str(e))
+    return init
+
+def _demo_scores(models, held, preset, seed):
+    "Grid rows (crappy, bicubic, each model, original) and per-photo Y-PSNR / SSIM / sharpness of the held-back photos."
+    from lesson7ext.losses import psnr, ssim
+    from lesson7ext.restore import restore
+    from lesson7ext.gan import edge_sharpness
     crap, rows, table = get_crappifier(preset), [], []
     for _, m in models: m.eval()
     for p in held:
@@ -294,34 +308,87 @@ def demo(out:str='demo_out', # Output folder
         table.append((p.stem, [psnr(np.asarray(o), g) for o in outs], [ssim(np.asarray(o), g) for o in outs],
                       [edge_sharpness(o) for o in outs + [hr]]))
         rows.append([lr.resize(hr.size, Image.Resampling.NEAREST)] + outs + [hr])
-    names = ['bicubic'] + [n for n, _ in models]
-    _save_png(image_grid(rows, ['crappy'] + names + ['original'], height=320), out/'results.png')
     mean = ('mean', *[[float(np.mean([t[k][i] for t in table])) for i in range(len(table[0][k]))] for k in (1, 2, 3)])
+    return rows, table + [mean]
+
+def _demo_html(names, table, intro, verdict, files):
+    "The report page: the table (best PSNR/SSIM in bold), the grid, the loss curves."
     cell = lambda v, f, best: f"<td>{'<b>' if best else ''}{v:{f}}{'</b>' if best else ''}</td>"
     trs = ''.join(f"<tr><td>{html.escape(n)}</td>" + ''.join(cell(v, '.2f', v == max(ps)) for v in ps)
                   + ''.join(cell(v, '.4f', v == max(ss)) for v in ss) + ''.join(cell(v, '.2f', False) for v in sh) + "</tr>"
-                  for n, ps, ss, sh in table + [mean])
+                  for n, ps, ss, sh in table)
     head = (''.join(f"<th>PSNR {html.escape(n)}</th>" for n in names) + ''.join(f"<th>SSIM {html.escape(n)}</th>" for n in names)
             + ''.join(f"<th>sharpness {html.escape(n)}</th>" for n in names + ['original']))
-    files = ''.join(f"<code>{f}</code> " for f in ['model.safetensors'] + (['model_gan.safetensors'] if gan else []))
-    rep = (f"<!doctype html><html><head><meta charset='utf-8'><title>lesson7ext demo report</title>"
-           f"<style>body{{font-family:sans-serif;max-width:1600px;margin:auto}}td,th{{padding:4px 10px;text-align:right}}</style></head><body>"
-           f"<h1>lesson7ext demo: restoring {html.escape(preset)}-crappified photos</h1>"
-           f"<p>Trained {minutes:g} min on {len(train_files)} bundled images{f', then a {gan_minutes:g}-minute NoGAN stage (loss weights adversarial : pixel = {demo_gan_weights[0]:g} : {demo_gan_weights[1]:g})' if gan else ''}; "
-           f"scored on {len(held)} held-back photos ({', '.join(demo_held_back)}), crappified with seed {seed}. {time.strftime('%Y-%m-%d %H:%M')}.</p>"
-           f"<h2>Y-PSNR (dB), SSIM and edge sharpness against the original</h2>"
-           f"<p>Sharpness is the mean gradient magnitude of the luminance: closer to the original's is better.</p>"
-           f"<table><tr><th>photo</th>{head}</tr>{trs}</table>"
-           f"<h2>Results</h2><img src='results.png' alt='{', '.join(['crappy'] + names + ['original'])}' style='max-width:100%'>"
-           f"<h2>Loss curves</h2><img src='loss.png' alt='loss curves'>"
-           f"<p>Models: {files}(use them with <code>lesson7ext-restore model.safetensors photos/ --out restored</code>).</p>"
-           f"</body></html>")
-    _atomic_write(out/'report.html', rep.encode())
-    ps = mean[1]
-    print(f"held-back photos: bicubic {ps[0]:.2f} dB, " + ', '.join(f"{n} {v:.2f} dB ({v - ps[0]:+.2f} dB)" for (n, _), v in zip(models, ps[1:])))
-    print(f"wrote {out/'report.html'}")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>lesson7ext demo report</title>"
+            f"<style>body{{font-family:sans-serif;max-width:1600px;margin:auto}}td,th{{padding:4px 10px;text-align:right}}</style></head><body>"
+            f"<h1>lesson7ext demo</h1><p>{intro}</p><p><b>{html.escape(verdict)}</b></p>"
+            f"<h2>Y-PSNR (dB), SSIM and edge sharpness against the original</h2>"
+            f"<p>Sharpness is the mean gradient magnitude of the luminance: closer to the original's is better.</p>"
+            f"<table><tr><th>photo</th>{head}</tr>{trs}</table>"
+            f"<h2>Results</h2><img src='results.png' alt='{', '.join(['crappy'] + names + ['original'])}' style='max-width:100%'>"
+            f"<h2>Loss curves</h2><img src='loss.png' alt='loss curves'>"
+            f"<p>Models: {''.join(f'<code>{f}</code> ' for f in files)}(use them with <code>lesson7ext-restore photos/ --model model.safetensors --out restored</code>).</p>"
+            f"</body></html>")
+
+def _demo_verdict(names, ps):
+    "One sentence on what each step bought over the one before (bicubic, shipped model, fine-tuning, GAN)."
+    parts = [f"{n} {v:.2f} dB ({v - ps[0]:+.2f} dB over bicubic)" for n, v in zip(names[1:], ps[1:])]
+    s = "Held-back photos: bicubic " + f"{ps[0]:.2f} dB, " + ', '.join(parts) + '.'
+    if 'shipped model' in names and 'fine-tuned' in names:
+        d = ps[names.index('fine-tuned')] - ps[names.index('shipped model')]
+        s += (f" Fine-tuning on the bundled photos added {d:+.2f} dB." if d > 0.02 else
+              f" Fine-tuning on the bundled photos did not help ({d:+.2f} dB): the shipped model, trained on 150 photos, is the better choice here.")
+    return s
+
+def _demo_gan(learn, train_files, out, preset, size, bs, gan_minutes):
+    "The NoGAN stage after the generator: returns the GAN's generator."
+    import shutil
+    from lesson7ext.gan import nogan
+    from lesson7ext.restore import export_restorer
+    shutil.rmtree(out/'gan', ignore_errors=True)  # a fresh generator: nothing of an older run may be resumed
+    print(f"GAN stage: {gan_minutes:g} min (critic, then generator and critic together)...")
+    gl = nogan(train_files, out/'gan', preset, size=size, bs=bs, gen_learn=learn, gen_minutes=0, crit_minutes=gan_minutes * 0.3,
+               gan_minutes=gan_minutes * 0.7, ckpt_every=100, weights_gen=demo_gan_weights)
+    export_restorer(gl.model.generator, out/'model_gan.safetensors')
+    return gl.model.generator
+
+def demo(out:str='demo_out', # Output folder
+         minutes:float=10., # Training budget in minutes (generator)
+         preset:str='lesson7', # Degradation preset: lesson7, realistic or bw
+         size:int=128, # Training crop size
+         bs:int=16, # Batch size
+         seed:int=0, # Seed of the held-back photos' degradations
+         gan:bool=False, # Then a short NoGAN stage (critic, GAN); the report shows both
+         gan_minutes:float=5., # Budget of the GAN stage (critic pretraining and GAN phase)
+         init:str='auto', # Start from: 'auto' (the preset's shipped model when installed), 'none' (from scratch), a model name or file
+        ) -> int:
+    "Fine-tune (or train) a restorer on the bundled photos within `minutes` and write a report comparing it with bicubic."
+    from lesson7ext.restore import restoration_learner, fit_budget, export_restorer, load_restorer
+    if preset not in presets: raise UsageError(f"unknown preset {preset!r}; choose from {', '.join(presets)}")
+    if minutes <= 0: raise UsageError(f"--minutes must be positive, got {minutes}")
+    if gan and gan_minutes <= 0: raise UsageError(f"--gan-minutes must be positive, got {gan_minutes}")
+    if gan and size < 64: raise UsageError(f"--gan needs --size 64 or more (the critic's smallest input), got {size}")
+    start, out = _demo_start(init, preset), Path(out)
+    held, train_files = _demo_photos(out)
+    learn = restoration_learner(restoration_dls(train_files, preset, size=size, bs=bs, valid_files=held, epoch_size=16 * bs), init=start)
+    print(f"{'fine-tuning ' + str(start) if start else 'training from scratch'} for {minutes:g} min on {len(train_files)} bundled images ({preset} crappifier, on the fly)...")
+    fit_budget(learn, minutes, lr=3e-4 if start else 3e-3)
+    export_restorer(learn, out/'model.safetensors')
+    _plot_losses(learn, out/'loss.png')
+    models = ([('shipped model', load_restorer(start))] if start else []) + [('fine-tuned' if start else 'trained', learn.model)]
+    if gan: models.append(('GAN', _demo_gan(learn, train_files, out, preset, size, bs, gan_minutes)))
+    rows, table = _demo_scores(models, held, preset, seed)
+    names = ['bicubic'] + [n for n, _ in models]
+    _save_png(image_grid(rows, ['crappy'] + names + ['original'], height=320), out/'results.png')
+    intro = (f"Restoring {html.escape(preset)}-crappified photos. {'Started from the shipped model ' + html.escape(str(start)) + ', then fine-tuned' if start else 'Trained from scratch'} "
+             f"{minutes:g} min on {len(train_files)} bundled images{f', then a {gan_minutes:g}-minute NoGAN stage (loss weights adversarial : pixel = {demo_gan_weights[0]:g} : {demo_gan_weights[1]:g})' if gan else ''}; "
+             f"scored on {len(held)} held-back photos ({', '.join(demo_held_back)}), crappified with seed {seed}. {time.strftime('%Y-%m-%d %H:%M')}.")
+    verdict = _demo_verdict(names, table[-1][1])
+    _atomic_write(out/'report.html', _demo_html(names, table, intro, verdict, ['model.safetensors'] + (['model_gan.safetensors'] if gan else [])).encode())
+    print(verdict); print(f"wrote {out/'report.html'}")
     return 0
 
 def demo_cli():
     "Console script `lesson7ext-demo`."
     sys.exit(run_cli(demo, 'lesson7ext-demo'))
+

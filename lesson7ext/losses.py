@@ -1,4 +1,4 @@
-"""The feature (perceptual) loss of Lesson 7, and PSNR/SSIM on the standard protocol.
+"""The feature (perceptual) loss of Lesson 7, and PSNR/SSIM on the standard protocol, and the held-out scores every reported number uses.
 
 Docs: https://lesson7ext.github.io/lesson7ext/losses.html.md"""
 
@@ -10,6 +10,8 @@ import socket, warnings
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr, ifnone
+from PIL import Image
+from .crappify import get_crappifier, RandWatermark, watermark, load_image, resize, file_seed
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     import torchvision
@@ -19,8 +21,9 @@ with warnings.catch_warnings():
     from fastai.data.transforms import Normalize
 
 # %% auto #0
-__all__ = ['warn_once', 'load_state_dict_file', 'vgg16_bn_features', 'gram_matrix', 'FeatureLoss', 'rgb_to_y', 'psnr', 'ssim',
-           'denorm_batch', 'ImageMetric', 'PSNRMetric', 'SSIMMetric']
+__all__ = ['heldout_tasks', 'warn_once', 'load_state_dict_file', 'vgg16_bn_features', 'gram_matrix', 'FeatureLoss', 'rgb_to_y',
+           'psnr', 'ssim', 'denorm_batch', 'ImageMetric', 'PSNRMetric', 'SSIMMetric', 'colourfulness', 'watermark_mask',
+           'heldout_pairs', 'residue', 'image_scores', 'heldout_scores']
 
 # %% ../nbs/03_losses.ipynb #5cc4220d
 _warned = set()
@@ -196,3 +199,92 @@ def SSIMMetric(border:int=0, # Pixels cropped from each side
               ) -> ImageMetric:
     "Y-channel SSIM of the predictions, for `metrics=`."
     return ImageMetric(ssim, border)
+
+# %% ../nbs/03_losses.ipynb #f3ab1223
+def colourfulness(img, # PIL image or `(H,W,3)` array in 0-255
+                 ) -> float:
+    "Hasler and Süsstrunk's colourfulness: 0 for gray, about 60 for ordinary colour photos."
+    a = np.asarray(img.convert('RGB') if hasattr(img, 'convert') else img, dtype=np.float64)
+    rg, yb = a[..., 0] - a[..., 1], 0.5 * (a[..., 0] + a[..., 1]) - a[..., 2]
+    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+def watermark_mask(crappifier, # A `Crappifier` or preset name with a `RandWatermark` step
+                   size:tuple, # `(w,h)` of the photo it crappifies
+                   seed:int, # The seed it crappifies with
+                  ):
+    "Where the crappifier's text falls on a `size` photo, as a boolean `(h,w)` mask (`None` if it draws none)."
+    c = get_crappifier(crappifier); sz = tuple(size)
+    for s, p in zip(c.steps, c.params(sz, seed)):
+        if isinstance(s, RandWatermark) and p['do']:
+            m = watermark(Image.new('L', sz), p['text'], p['pos'], p['size'], (255, 255, 255), 1.)
+            return np.asarray(m.resize(tuple(size), Image.Resampling.BILINEAR)) > 64
+        sz = s.out_size(sz, p)
+    return None
+
+
+# %% ../nbs/03_losses.ipynb #4a852f43
+heldout_tasks = ('lesson7', 'realistic', 'x4', 'colorize')
+
+def heldout_pairs(folder, # Good photos never trained on (e.g. CSet5)
+                  task:str='lesson7', # One of `heldout_tasks`
+                  seed:int=0, # Run seed of the per-file degradation seeds
+                 ) -> list:
+    "`(name, input, original, mask)` per photo: the input the model gets, and the watermark mask (lesson7) or `None`."
+    if task not in heldout_tasks: raise ValueError(f"unknown task {task!r}; choose from {', '.join(heldout_tasks)}")
+    out = []
+    for f in sorted(Path(folder).glob('*.png')):
+        hr, s, mask = load_image(f), file_seed(seed, f.name), None
+        if task == 'x4':
+            w, h = hr.size; hr = hr.crop((0, 0, w - w % 4, h - h % 4))
+            inp = hr.resize((hr.width // 4, hr.height // 4), Image.Resampling.BICUBIC)
+        elif task == 'colorize': inp = hr.convert('L').convert('RGB')
+        else:
+            inp = resize(get_crappifier(task)(hr, s), to=hr.size, method='bicubic')
+            if task == 'lesson7': mask = watermark_mask(task, hr.size, s)
+        out.append((f.stem, inp, hr, mask))
+    return out
+
+
+# %% ../nbs/03_losses.ipynb #18dc5fdc
+def residue(out, # Restored image (PIL or 0-255 array)
+            orig, # The original
+            mask:np.ndarray, # Boolean mask of the text
+            ring:int=8, # Width of the ring around the (dilated) text
+           ) -> float:
+    "Mean absolute error inside the text's `mask` over that in a ring around it: 1 when the text left no trace."
+    from scipy.ndimage import binary_dilation
+    disk = lambda r: np.hypot(*np.mgrid[-r:r + 1, -r:r + 1]) <= r
+    err = np.abs(np.asarray(out, dtype=np.float64) - np.asarray(orig, dtype=np.float64)).mean(-1)
+    near = binary_dilation(mask, disk(2))
+    around = binary_dilation(near, disk(ring)) & ~near
+    return float(err[mask].mean() / max(err[around].mean(), 1e-6))
+
+def image_scores(out, # Restored image (PIL)
+                 orig, # The original (PIL, same size)
+                 mask=None, # Watermark mask, for `residue`
+                 border:int=4, # Pixels ignored at each side
+                ) -> dict:
+    "Y-PSNR, SSIM, RGB PSNR, colour shift, colourfulness (and watermark residue) of one restored image."
+    a, b = np.asarray(out.convert('RGB')), np.asarray(orig.convert('RGB'))
+    shift = np.abs(a.reshape(-1, 3).mean(0) - b.reshape(-1, 3).mean(0)).max()
+    r = dict(psnr=psnr(a, b, border), ssim=ssim(a, b, border), psnr_rgb=psnr(a, b, border, y_channel=False),
+             colour_shift=float(shift), colourfulness=colourfulness(a))
+    if mask is not None: r['residue'] = residue(a, b, mask)
+    return r
+
+def heldout_scores(apply, # `apply(input) -> output` image, e.g. `lambda im: restore(im, model)`
+                   pairs:list, # From `heldout_pairs`
+                   baseline=None, # `baseline(input) -> image` at the original's size (default: the input resized bicubically)
+                   border:int=4, # Pixels ignored at each side
+                  ) -> dict:
+    "Mean `image_scores` of `apply` and of the baseline over `pairs`, the originals' colourfulness, and the gain in dB."
+    baseline = ifnone(baseline, lambda im, size: im if im.size == size else im.resize(size, Image.Resampling.BICUBIC))
+    res = dict(model=[], baseline=[], names=[p[0] for p in pairs])
+    for _, inp, hr, mask in pairs:
+        res['model'].append(image_scores(apply(inp), hr, mask, border))
+        res['baseline'].append(image_scores(baseline(inp, hr.size), hr, mask, border))
+    mean = lambda rows: {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+    m, b = mean(res['model']), mean(res['baseline'])
+    return dict(model=m, baseline=b, gain_db=m['psnr'] - b['psnr'], original_colourfulness=float(np.mean([colourfulness(p[2]) for p in pairs])),
+                n=len(pairs), names=res['names'])
+

@@ -1,4 +1,4 @@
-"""The restoration learner, tiled inference on any image, and safe model files.
+"""The restoration learner, tiled inference on any image, safe model files, and the models shipped in the package.
 
 Docs: https://lesson7ext.github.io/lesson7ext/restore.html.md"""
 
@@ -20,9 +20,9 @@ from .losses import FeatureLoss, PSNRMetric, SSIMMetric, vgg16_bn_features, warn
 import lesson7ext
 
 # %% auto #0
-__all__ = ['RestoreUnet', 'bf16_fast', 'BF16Autocast', 'default_loss', 'restoration_learner', 'TimeBudget', 'fit_budget',
-           'restore_tensor', 'restore', 'RestorerFileError', 'model_config', 'build_model', 'export_restorer',
-           'load_restorer']
+__all__ = ['weights_dir', 'shipped_names', 'RestoreUnet', 'bf16_fast', 'BF16Autocast', 'default_loss', 'restoration_learner',
+           'TimeBudget', 'fit_budget', 'restore_tensor', 'restore', 'RestorerFileError', 'model_config', 'build_model',
+           'export_restorer', 'shipped_models', 'model_file', 'load_restorer', 'model_card']
 
 # %% ../nbs/04_restore.ipynb #09151a2f
 class RestoreUnet(nn.Module):
@@ -98,6 +98,13 @@ def default_loss(device=None, # Where training runs (default: CUDA if available,
     warn_once("no VGG16-BN ImageNet weights: training with a pixel L1 loss instead of the feature loss")
     return F.l1_loss
 
+def _init_model(init, scale, kwargs):
+    "The trained model `init` names, in training mode, checked against the data's `scale`."
+    if kwargs: raise ValueError(f"init={init!r} fixes the architecture: drop {', '.join(kwargs)}")
+    m = load_restorer(init).train()
+    if m.scale != scale: raise ValueError(f"{init}: a x{m.scale} model cannot fine-tune on x{scale} data")
+    return m
+
 def restoration_learner(dls, # From `restoration_dls`
                         arch='fast', # 'fast' (`RestoreUnet`), a model (e.g. `models.SimpleUnet()`), or a torchvision encoder such as `resnet34` (the lesson)
                         loss_func=None, # Default: `FeatureLoss` for the lesson; `default_loss()` for 'fast'
@@ -106,10 +113,12 @@ def restoration_learner(dls, # From `restoration_dls`
                         wd:float=1e-3, # Weight decay (the lesson's)
                         metrics=None, # Default: Y-PSNR and SSIM with a border of `dls.scale`
                         channels_last:bool=True, # Train in channels-last memory format (fastai's `ChannelsLast`): faster convolutions, CPU and GPU
+                        init=None, # Start from a trained model: a shipped model's name (`'lesson7'`, `'x4'`...) or a model file
                         **kwargs, # Passed to `RestoreUnet` (for 'fast') or `unet_learner`
                        ) -> Learner:
     "A `Learner` that restores crappy images: the fast residual U-Net, or the lesson's `unet_learner` recipe."
     border = getattr(dls, 'scale', 1)
+    if init is not None: arch = _init_model(init, border, kwargs)
     metrics = ifnone(metrics, [PSNRMetric(border), SSIMMetric(border)])
     if arch == 'fast' or isinstance(arch, nn.Module):
         model = arch if isinstance(arch, nn.Module) else RestoreUnet(**kwargs)
@@ -282,6 +291,8 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
     return res
 
 # %% ../nbs/04_restore.ipynb #cee3eaca
+weights_dir = Path(lesson7ext.__file__).parent/'weights'  # the models shipped in the package (`tools/pretrain.py` writes them)
+
 class RestorerFileError(ValueError):
     "A model file that cannot be loaded, with the reason."
 
@@ -299,7 +310,7 @@ def model_config(model:nn.Module, learn=None) -> dict:
 
 def build_model(cfg:dict) -> nn.Module:
     "The model `cfg` (from `model_config`) describes, with fresh weights."
-    cfg = dict(cfg); arch = cfg.pop('arch')
+    full, cfg = dict(cfg), dict(cfg); arch = cfg.pop('arch')
     if arch == 'RestoreUnet': return RestoreUnet(**cfg)
     if arch == 'SimpleUnet':
         from lesson7ext.models import SimpleUnet
@@ -311,12 +322,14 @@ def build_model(cfg:dict) -> nn.Module:
         cfg['norm_type'] = NormType[cfg['norm_type']] if cfg.get('norm_type') else None
         if cfg.get('y_range') is not None: cfg['y_range'] = tuple(cfg['y_range'])
         m = create_unet_model(enc, 3, img_size, pretrained=False, **cfg)
+        m.unet_config = full  # so a loaded U-Net can be fine-tuned and exported again
         return m
     raise RestorerFileError(f"unknown architecture {arch!r}")
 
 def export_restorer(learn, # A `Learner` from `restoration_learner` (or a model)
                     path, # Output `.safetensors` file
                     scale:int=None, # Upscaling factor (default: the dls' `scale`)
+                    card:dict=None, # The model card (data, recipe, minutes, hardware, scores), kept in the metadata
                    ) -> Path:
     "Save the restorer's weights and config to one safetensors file (atomic write)."
     from safetensors.torch import save_file
@@ -324,20 +337,34 @@ def export_restorer(learn, # A `Learner` from `restoration_learner` (or a model)
     cfg = model_config(model, learn if hasattr(learn, 'model') else None)
     scale = ifnone(scale, getattr(getattr(learn, 'dls', None), 'scale', getattr(model, 'scale', 1)))
     sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    meta = dict(config=cfg, scale=int(scale), stats=[list(map(float, s)) for s in imagenet_stats], version=lesson7ext.__version__)
+    meta = dict(config=cfg, scale=int(scale), stats=[list(map(float, s)) for s in imagenet_stats], version=lesson7ext.__version__, card=card)
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'.{path.name}.tmp')
     save_file(sd, str(tmp), metadata={'lesson7ext': json.dumps(meta), 'sha256': _digest(sd)})
     os.replace(tmp, path)
     return path
 
-def load_restorer(path, # A file written by `export_restorer`
-                  device=None, # Device for the model (default CPU)
-                 ) -> nn.Module:
-    "The model saved in `path`, in eval mode, with `.scale`, `.stats` and `.restorer_info`; `RestorerFileError` if unusable."
+shipped_names = ('lesson7', 'realistic', 'x4', 'colorize')  # the models `tools/pretrain.py` trains for the package
+
+def shipped_models() -> dict:
+    "The models installed with the package: `{name: path}`."
+    return {p.stem: p for p in sorted(weights_dir.glob('*.safetensors'))}
+
+def model_file(model, # A shipped model's name (`shipped_names`) or a path to a model file
+              ) -> Path:
+    "The file `model` names; `RestorerFileError` for a shipped name whose file is not installed."
+    p = Path(model)
+    if str(model) in shipped_names or (p.suffix == '' and not p.exists() and os.sep not in str(model)):
+        if str(model) not in shipped_names: raise RestorerFileError(f"{model}: no such model file or shipped model ({', '.join(shipped_names)})")
+        if not (weights_dir/f'{model}.safetensors').exists():
+            raise RestorerFileError(f"{model}: this shipped model is not in this installation yet (installed: {', '.join(shipped_models()) or 'none'})")
+        return weights_dir/f'{model}.safetensors'
+    return p
+
+def _read_file(path):
+    "Metadata and weights of a model file; `RestorerFileError` if it is not one."
     from safetensors import safe_open
     from safetensors.torch import load_file
-    path = Path(path)
     if not path.exists(): raise RestorerFileError(f"{path}: model file not found")
     try:
         with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
@@ -345,6 +372,14 @@ def load_restorer(path, # A file written by `export_restorer`
     except Exception as e: raise RestorerFileError(f"{path}: not a safetensors model file ({type(e).__name__})") from None
     if 'lesson7ext' not in meta: raise RestorerFileError(f"{path}: no lesson7ext config in the file (not written by export_restorer)")
     if meta.get('sha256') != _digest(sd): raise RestorerFileError(f"{path}: weights do not match their checksum (file changed or corrupt)")
+    return meta, sd
+
+def load_restorer(path, # A shipped model's name (`'lesson7'`, `'x4'`...) or a file written by `export_restorer`
+                  device=None, # Device for the model (default CPU)
+                 ) -> nn.Module:
+    "The model saved in `path`, in eval mode, with `.scale`, `.stats` and `.restorer_info` (its card under `'card'`)."
+    path = model_file(path)
+    meta, sd = _read_file(path)
     try: info = json.loads(meta['lesson7ext']); model = build_model(info['config'])
     except RestorerFileError: raise
     except Exception as e: raise RestorerFileError(f"{path}: bad config ({type(e).__name__}: {e})") from None
@@ -352,3 +387,10 @@ def load_restorer(path, # A file written by `export_restorer`
     except RuntimeError as e: raise RestorerFileError(f"{path}: weights do not fit the config ({str(e).splitlines()[0]})") from None
     model.scale, model.stats, model.restorer_info = info.get('scale', 1), tuple(tuple(s) for s in info['stats']), info
     return model.to(ifnone(device, 'cpu')).eval()
+
+def model_card(model, # A shipped model's name or a model file
+              ) -> dict:
+    "The card saved with `model` (data, recipe, minutes, hardware, commit, held-out scores); `{}` if it has none."
+    meta, _ = _read_file(model_file(model))
+    return json.loads(meta['lesson7ext']).get('card') or {}
+

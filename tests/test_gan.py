@@ -18,7 +18,7 @@ def test_colorize_cli(tmp_path, color_model):
     Image.open(sample_photos(['camera'])[0]).save(src/'camera.png')
     Image.open(sample_photos(['coffee'])[0]).convert('L').save(src/'coffee.jpg')
     (src/'broken.png').write_bytes(b'\x89PNG\r\n\x1a\n' + b'\0' * 20)
-    r = run('lesson7ext-colorize', str(color_model), str(src), '--out', str(tmp_path/'o'), '--quiet', '--render-factor', '10')
+    r = run('lesson7ext-colorize', str(src), '--model', str(color_model), '--out', str(tmp_path/'o'), '--quiet', '--render-factor', '10')
     assert r.returncode == 1 and '2 colorized, 1 skipped' in r.stdout and 'Traceback' not in r.stderr, (r.stdout, r.stderr)
     assert sorted(p.name for p in (tmp_path/'o').glob('*.png')) == ['camera.png', 'coffee.png']
     out, gray = Image.open(tmp_path/'o'/'camera.png'), Image.open(src/'camera.png')
@@ -27,9 +27,9 @@ def test_colorize_cli(tmp_path, color_model):
     assert np.abs(y).mean() < 1.5  # the photo's own luminance is kept
     assert 'broken.png' in (tmp_path/'o'/'colorize_report.tsv').read_text()
 
-@pytest.mark.parametrize('args,msg', [([], 'required'), (['{junk}', '{img}'], 'not a safetensors'),
-                                      (['{model}', '{img}', '--render-factor', '0'], '--render-factor'),
-                                      (['{missing}', '{img}'], 'model file not found')])
+@pytest.mark.parametrize('args,msg', [([], 'at least one image'), (['{img}', '--model', '{junk}'], 'not a safetensors'),
+                                      (['{img}', '--model', '{model}', '--render-factor', '0'], '--render-factor'),
+                                      (['{img}', '--model', '{missing}'], 'model file not found')])
 def test_colorize_bad_usage(tmp_path, color_model, args, msg):
     junk = tmp_path/'junk.safetensors'; junk.write_bytes(b'not a model')
     img = sample_photos(['camera'])[0]

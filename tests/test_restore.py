@@ -42,7 +42,7 @@ def test_export_refuses_tampering(tmp_path):
     p = export_restorer(m, tmp_path/'m.safetensors', scale=2)
     assert load_restorer(p).scale == 2
     raw = bytearray(p.read_bytes()); raw[-1] ^= 1; (tmp_path/'t.safetensors').write_bytes(bytes(raw))
-    r = run('lesson7ext-restore', str(tmp_path/'t.safetensors'), str(p), '--out', str(tmp_path/'o'))
+    r = run('lesson7ext-restore', str(p), '--model', str(tmp_path/'t.safetensors'), '--out', str(tmp_path/'o'))
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and 'checksum' in r.stderr
 
 def test_train_and_restore_cli(tmp_path):
@@ -54,7 +54,7 @@ def test_train_and_restore_cli(tmp_path):
     assert load_restorer(model).scale == 1
     (src/'broken.jpg').write_bytes(b'\xff\xd8garbage')
     Image.open(sample_photos(['camera'])[0]).save(src/'gray.png')
-    r = run('lesson7ext-restore', str(model), str(src), '--out', str(tmp_path/'out'), '--tile', '128', '--quiet')
+    r = run('lesson7ext-restore', str(src), '--model', str(model), '--out', str(tmp_path/'out'), '--tile', '128', '--quiet')
     assert r.returncode == 1 and 'restore_report.tsv' in r.stderr
     outs = sorted(p.name for p in (tmp_path/'out').glob('*.png'))
     assert outs == ['chelsea.png', 'coffee.png', 'gray.png', 'rocket.png']
@@ -71,10 +71,10 @@ def test_train_bad_usage(tmp_path, args, msg):
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and msg in r.stderr, r.stderr
 
 def test_demo_end_to_end(tmp_path):
-    r = run('lesson7ext-demo', '--out', str(tmp_path/'d'), '--minutes', '0.15', '--size', '64', '--bs', '4')
+    r = run('lesson7ext-demo', '--out', str(tmp_path/'d'), '--minutes', '0.15', '--size', '64', '--bs', '4', '--init', 'none')
     assert r.returncode == 0, r.stderr[-2000:]
     rep = (tmp_path/'d'/'report.html').read_text()
-    assert 'PSNR restored' in rep and 'results.png' in rep and 'loss.png' in rep
+    assert 'PSNR trained' in rep and 'Trained from scratch' in rep and 'results.png' in rep and 'loss.png' in rep
     assert load_restorer(tmp_path/'d'/'model.safetensors') is not None
     assert Image.open(tmp_path/'d'/'results.png').size[0] > 1000
 
@@ -84,3 +84,16 @@ def test_restore_big_image_tiled_matches_whole():
     img = Image.open(sample_photos(['motorcycle'])[0]).convert('RGB')
     a, b = np.asarray(restore(img, net, tile=None), dtype=int), np.asarray(restore(img, net, tile=160, overlap=64), dtype=int)
     assert np.abs(a - b)[16:-16, 16:-16].max() <= 1
+
+def test_train_init_fine_tunes(tmp_path):
+    "`--init FILE` keeps the starting model's architecture; a x2 model on x1 data is a usage error."
+    src = tmp_path/'s'; src.mkdir()
+    for p in sample_photos(['chelsea', 'coffee']): shutil.copy(p, src/p.name)
+    start = export_restorer(RestoreUnet(nf=8, n_res=1), tmp_path/'start.safetensors')
+    r = run('lesson7ext-train', str(src), '--out', str(tmp_path/'m.safetensors'), '--minutes', '0.05', '--size', '64', '--bs', '4', '--init', str(start), '--quiet')
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert load_restorer(tmp_path/'m.safetensors').config() == RestoreUnet(nf=8, n_res=1).config()
+    x2 = export_restorer(RestoreUnet(nf=8), tmp_path/'x2.safetensors', scale=2)
+    for init, msg in ((x2, '--scale 2'), ('lesson9', 'no such model')):
+        r = run('lesson7ext-train', str(src), '--init', str(init))
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and msg in r.stderr, r.stderr

@@ -1,0 +1,172 @@
+"""Train a model that lesson7ext ships, reproducibly and resumably.
+
+    python tools/pretrain.py NAME [--data ../shared/data] [--threads N] [--work DIR] [--score-only]
+
+NAME is one of `lesson7`, `realistic`, `x4`, `colorize` (see `RECIPES`). Training data: CBSD68, Sun80 (downscaled
+to a 480-px short side so its JPEG blocks vanish) and the photos bundled with scikit-image / scikit-learn except the
+demo's held-back ones; never CSet5. The run checkpoints after every epoch to `tools/checkpoints/NAME.pth` (one path,
+overwritten atomically, with the optimizer) and logs one line per epoch to `tools/logs/NAME.log`; rerunning the same
+command resumes from the checkpoint with the same schedule and seeds. When the last epoch is done it scores the model
+on held-out CSet5, writes `lesson7ext/weights/NAME.safetensors` with its model card in the metadata, and deletes the
+checkpoint. Commit the checkpoint when a session stops before that.
+"""
+import argparse, json, os, shutil, platform, random, subprocess, sys, time, warnings
+from pathlib import Path
+warnings.filterwarnings('ignore')
+import numpy as np, torch
+
+root = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(root))
+from fastai.vision.all import Callback, ProgressCallback, save_model, load_model
+from lesson7ext.crappify import load_image, resize
+from lesson7ext.data import restoration_dls, sample_photos, extra_training_images
+from lesson7ext.restore import restoration_learner, export_restorer, weights_dir, load_restorer
+from lesson7ext.cli import demo_held_back
+
+# One dict per shipped model: data preset, architecture (`RestoreUnet` keywords), crops, schedule.
+RECIPES = dict(
+    lesson7=dict(task='restore the lesson\'s crappifier (text, JPEG q10-70, downscale to a 96-px short side)', preset='lesson7',
+                 scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=70, epoch_size=1600, lr=3e-3),
+    x4=dict(task='x4 super-resolution of bicubic-downscaled photos', preset=None, scale=4,
+            model=dict(factor=4, nf=48), size=192, bs=8, epochs=36, epoch_size=1600, lr=3e-3),
+    realistic=dict(task='blind restoration of the realistic preset (blur, noise, JPEG, resize)', preset='realistic',
+                   scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=24, epoch_size=1600, lr=1e-3, init='lesson7'),
+    colorize=dict(task='colorize black-and-white photos (the bw preset), then NoGAN (critic, GAN phase)', preset='bw', scale=1,
+                  model=dict(factor=4, nf=48), size=128, bs=16, epochs=16, epoch_size=1600, lr=1e-3, init='lesson7',
+                  gan=dict(crit_minutes=6, iters=600, ckpt_every=100, weights=(1., 10.), lr=1e-4)),
+)
+SEED = 0
+ckpt_dir, log_dir, out_dir = root/'tools'/'checkpoints', root/'tools'/'logs', weights_dir
+
+def train_files(data, work):
+    "The training photos as PNGs in `work/train` (built once, deterministically); the validation photos among them."
+    d = Path(work)/'train'
+    srcs = ([('cbsd', f) for f in sorted((Path(data)/'CBSD68').glob('*.png'))] + [('sun', f) for f in sorted((Path(data)/'Sun80').glob('*'))]
+            + [('bundled', f) for f in sample_photos() + extra_training_images() if f.stem not in demo_held_back])
+    files = []
+    for kind, f in srcs:
+        dst = d/f'{kind}_{f.stem}.png'
+        if not dst.exists():
+            d.mkdir(parents=True, exist_ok=True)
+            im = load_image(f)
+            if kind == 'sun' and min(im.size) > 480: im = resize(im, short_side=480, method='lanczos')
+            tmp = dst.with_name(f'.{dst.name}.tmp'); im.save(tmp, format='png'); os.replace(tmp, dst)
+        files.append(dst)
+    valid = files[::25]
+    return [f for f in files if f not in valid], valid
+
+class EpochCheckpoint(Callback):
+    "After each epoch: checkpoint (model and optimizer, atomically) and one log line with the epoch's numbers."
+    order = 65  # after the recorder has the epoch's metrics
+    def __init__(self, name, done, minutes): self.model_name, self.done, self.minutes0 = name, done, minutes
+    def before_epoch(self):
+        seed = SEED + 1000 * self.epoch
+        random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+        self.dls.train.rng = random.Random(seed)
+        self.t0 = time.time()
+    def after_epoch(self):
+        if self.epoch < self.done: return
+        minutes = self.minutes0 + (time.time() - self.t0) / 60
+        ckpt_dir.mkdir(parents=True, exist_ok=True)
+        tmp = ckpt_dir/f'.{self.model_name}.pth.tmp'
+        save_model(tmp, self.model, self.opt, with_opt=True)
+        os.replace(tmp, ckpt_dir/f'{self.model_name}.pth')
+        vals = dict(zip(self.recorder.metric_names[1:-1], map(float, self.recorder.log[1:-1])))
+        state = dict(epoch=self.epoch + 1, minutes=minutes, **vals)
+        (ckpt_dir/f'{self.model_name}.json').write_text(json.dumps(state))
+        self.minutes0 = minutes
+        with open(log_dir/f'{self.model_name}.log', 'a') as f: f.write(json.dumps(dict(time=time.strftime('%Y-%m-%d %H:%M:%S'), **state)) + '\n')
+        print(f"{self.model_name} epoch {self.epoch + 1}/{self.n_epoch}: " + ', '.join(f'{k} {v:.4f}' for k, v in vals.items()) + f", {minutes:.1f} min", flush=True)
+
+def learner(name, data, work):
+    r = RECIPES[name]
+    train, valid = train_files(data, work)
+    dls = restoration_dls(train, r['preset'], size=r['size'], bs=r['bs'], scale=r['scale'], valid_files=valid, epoch_size=r['epoch_size'])
+    learn = restoration_learner(dls, loss_func=torch.nn.functional.l1_loss, **r['model'])
+    learn.train_files, learn.valid_files = train, valid
+    return learn, train
+
+def gan_stage(name, learn):
+    "The recipe's NoGAN stages after the generator (critic pretraining, GAN phase; resumable in `ckpt_dir/NAME_nogan`): the generator."
+    g = RECIPES[name].get('gan')
+    if not g: return learn.model
+    from lesson7ext.gan import nogan
+    r = RECIPES[name]
+    gl = nogan(learn.train_files, ckpt_dir/f'{name}_nogan', r['preset'], size=r['size'], bs=r['bs'], gen_learn=learn, gen_minutes=0,
+               crit_minutes=g['crit_minutes'], gan_iters=g['iters'], gan_lr=g['lr'], ckpt_every=g['ckpt_every'], weights_gen=g['weights'],
+               valid_files=learn.valid_files)
+    return gl.model.generator
+
+def run(name, data, work):
+    "Train (or resume) `name`; returns the learner, the training files and the minutes spent."
+    r = RECIPES[name]
+    torch.manual_seed(SEED)
+    learn, train = learner(name, data, work)
+    state = json.loads((ckpt_dir/f'{name}.json').read_text()) if (ckpt_dir/f'{name}.json').exists() else dict(epoch=0, minutes=0.)
+    if not state['epoch'] and r.get('init'):  # a fresh start from another shipped model (same architecture)
+        learn.model.load_state_dict(load_restorer(r['init']).state_dict())
+        print(f"{name}: starting from the shipped {r['init']} model", flush=True)
+    if state['epoch']:
+        learn.create_opt()
+        load_model(ckpt_dir/f'{name}.pth', learn.model, learn.opt, with_opt=True)
+        print(f"{name}: resuming after epoch {state['epoch']} ({state['minutes']:.1f} min done)", flush=True)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    if not sys.stdout.isatty(): learn.remove_cb(ProgressCallback)
+    if state['epoch'] < r['epochs']:
+        learn.fit_one_cycle(r['epochs'], r['lr'], start_epoch=state['epoch'], cbs=EpochCheckpoint(name, state['epoch'], state['minutes']))
+        state = json.loads((ckpt_dir/f'{name}.json').read_text())
+    return learn, train, state
+
+def commit():
+    try: return subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root, capture_output=True, text=True).stdout.strip() or None
+    except OSError: return None
+
+def card(name, train, state, scores, threads):
+    r = RECIPES[name]
+    kinds = sorted({f.name.split('_')[0] for f in train})
+    return dict(name=name, task=r['task'], data=dict(sources=dict(cbsd='CBSD68 (68 photos, 481x321)', sun='Sun80 downscaled to a 480-px short side',
+                bundled='scikit-image / scikit-learn photos except ' + ', '.join(demo_held_back)), used=kinds, n_photos=len(train), never='CSet5'),
+                recipe=dict(script='tools/pretrain.py', preset=r['preset'], scale=r['scale'], model=r['model'], size=r['size'], bs=r['bs'],
+                            epochs=r['epochs'], epoch_size=r['epoch_size'], samples=r['epochs'] * r['epoch_size'], schedule='fit_one_cycle',
+                            lr=r['lr'], loss='l1', seed=SEED, init=r.get('init'), gan=r.get('gan')),
+                minutes=round(state['minutes'], 1), hardware=f"{platform.processor() or platform.machine()}, {threads} threads, "
+                + (torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU'), torch=torch.__version__, commit=commit(),
+                date=time.strftime('%Y-%m-%d'), scores=scores)
+
+def scores(name, model, data):
+    "Held-out scores on CSet5 (the protocol of `losses.heldout_scores`; `bench/pretrained.py` prints the same)."
+    from lesson7ext.losses import heldout_pairs, heldout_scores
+    from lesson7ext.restore import restore
+    from lesson7ext.gan import colorize
+    model.eval()
+    apply = (lambda im: colorize(im, model)) if name == 'colorize' else (lambda im: restore(im, model, scale=RECIPES[name]['scale']))
+    return heldout_scores(apply, heldout_pairs(Path(data)/'CSet5', name))
+
+def finish(name, learn, train, state, data, threads):
+    model = gan_stage(name, learn)
+    sc = scores(name, model, data)
+    out = export_restorer(model, out_dir/f'{name}.safetensors', scale=RECIPES[name]['scale'], card=card(name, train, state, sc, threads))
+    os.chmod(out, 0o644)
+    print(f"wrote {out}: {json.dumps(sc)}", flush=True)
+    for f in (ckpt_dir/f'{name}.pth', ckpt_dir/f'{name}.json'): f.unlink(missing_ok=True)
+    shutil.rmtree(ckpt_dir/f'{name}_nogan', ignore_errors=True)
+
+def main():
+    global ckpt_dir, log_dir, out_dir
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('name', choices=list(RECIPES))
+    p.add_argument('--data', default=str(root.parent/'shared'/'data'))
+    p.add_argument('--work', default=str(Path.home()/'.cache'/'lesson7ext'/'pretrain'))
+    p.add_argument('--threads', type=int, default=None, help='intra-op threads (default: torch\'s)')
+    p.add_argument('--epochs', type=int, help='override the recipe (quick checks; the card records it)')
+    p.add_argument('--epoch-size', type=int, help='override the recipe (quick checks)')
+    p.add_argument('--out', help=f'folder of the finished model and of the checkpoints (default: {weights_dir} and {ckpt_dir})')
+    a = p.parse_args()
+    if a.out: ckpt_dir = log_dir = out_dir = Path(a.out)
+    for k in ('epochs', 'epoch_size'):
+        if getattr(a, k): RECIPES[a.name][k] = getattr(a, k)
+    if a.threads: torch.set_num_threads(a.threads)
+    learn, train, state = run(a.name, a.data, a.work)
+    finish(a.name, learn, train, state, a.data, torch.get_num_threads())
+
+if __name__ == '__main__': main()
