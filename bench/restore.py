@@ -121,7 +121,7 @@ def part_big(model_path, tile, out, data):
 def old_fit_budget(learn, minutes, lr=3e-3, probe=3):
     "The planner lesson7ext had before (the baseline): one cycle sized from a 3-step probe, stopped hard at the budget."
     from fastai.callback.core import Callback, CancelFitException
-    from lesson7ext.restore import _autocast
+    from lesson7ext.restore import autocast_for
     class HardStop(Callback):
         order = 90
         def __init__(self, s): self.s = s
@@ -134,7 +134,7 @@ def old_fit_budget(learn, minutes, lr=3e-3, probe=3):
     for i in range(probe + 1):
         if i == 1: t1 = time.time()
         xb, yb = (t.as_subclass(torch.Tensor) for t in next(it))
-        with _autocast(learn): loss = learn.loss_func(learn.model(xb).float(), yb)
+        with autocast_for(learn): loss = learn.loss_func(learn.model(xb).float(), yb)
         opt.zero_grad(); loss.backward()
     step = (time.time() - t1) / probe
     per_epoch = step * len(learn.dls.train) + 1.5 * step * len(learn.dls.valid) / 2

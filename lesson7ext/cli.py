@@ -12,9 +12,9 @@ import numpy as np
 from pathlib import Path
 from fastcore.script import anno_parser
 from PIL import Image
-from .crappify import crappify_folder, get_crappifier, presets, report_name, load_image, resize, file_seed, BadImage, image_extensions, _atomic_write
+from .crappify import crappify_folder, get_crappifier, presets, report_name, resize, file_seed
+from .images import load_image, BadImage, usable_images, atomic_write, save_image, to_rgb, output_names, output_format, output_exts, image_metadata
 from .data import sample_photos, image_grid, restoration_dls, image_files, extra_training_images
-from .gan import _save_png
 
 # %% auto #0
 __all__ = ['demo_held_back', 'demo_gan_weights', 'demo_short_side', 'demo_init', 'UsageError', 'run_cli', 'finish', 'crappify',
@@ -79,7 +79,7 @@ def _check_preset(preset):
     if preset not in presets and preset != 'none': raise UsageError(f"unknown preset {preset!r}; choose from {', '.join(presets)}, none")
     return None if preset == 'none' else preset
 
-def train_model(src, # Folder of good photos
+def train_model(src, # Folder of good photos, or a list of photo files
                 out:str, # Model file to write (.safetensors)
                 preset:str='lesson7', # Degradation preset, or 'none' (super-resolution only)
                 minutes:float=10., # Training budget in minutes
@@ -99,6 +99,20 @@ def train_model(src, # Folder of good photos
     export_restorer(learn, out)
     return learn
 
+def _check_train_args(src, preset, minutes, scale, init):
+    "Usage errors of `lesson7ext-train`, each one line."
+    _check_preset(preset)
+    if not Path(src).is_dir(): raise UsageError(f"{src}: folder of photos not found")
+    if minutes <= 0: raise UsageError(f"--minutes must be positive, got {minutes}")
+    if scale not in (1, 2, 3, 4, 8): raise UsageError(f"--scale must be 1, 2, 3, 4 or 8, got {scale}")
+    try: image_files(src)
+    except ValueError as e: raise UsageError(str(e))
+    if init is not None:
+        from lesson7ext.restore import RestorerFileError, load_restorer
+        try: sc = load_restorer(init).scale
+        except RestorerFileError as e: raise UsageError(str(e))
+        if sc != scale: raise UsageError(f"--init {init} is a x{sc} model: give --scale {sc}")
+
 def train(src:str, # Folder of good photos (searched recursively)
           out:str='model.safetensors', # Model file to write
           preset:str='lesson7', # Degradation preset: lesson7, realistic, bw, or none (super-resolution only)
@@ -109,23 +123,17 @@ def train(src:str, # Folder of good photos (searched recursively)
           init:str=None, # Start from a shipped model (lesson7, realistic, x4, colorize) or a model file, and fine-tune it
           quiet:bool=False, # No progress bars
          ) -> int:
-    "Train a restoration model on a folder of good photos, crappified on the fly, and save it."
-    _check_preset(preset)
-    if not Path(src).is_dir(): raise UsageError(f"{src}: folder of photos not found")
-    if minutes <= 0: raise UsageError(f"--minutes must be positive, got {minutes}")
-    if scale not in (1, 2, 3, 4, 8): raise UsageError(f"--scale must be 1, 2, 3, 4 or 8, got {scale}")
-    try: n = len(image_files(src))
-    except ValueError as e: raise UsageError(str(e))
-    if n < 2: raise UsageError(f"{src}: need at least 2 photos (one is held back for validation), found {n}")
-    if init is not None:
-        from lesson7ext.restore import RestorerFileError, load_restorer
-        try: sc = load_restorer(init).scale
-        except RestorerFileError as e: raise UsageError(str(e))
-        if sc != scale: raise UsageError(f"--init {init} is a x{sc} model: give --scale {sc}")
-    learn = train_model(src, out, preset, minutes, size, bs, scale, quiet=quiet, init=init)
-    vals = learn.recorder.values
-    print(f"wrote {out}" + (f" (validation Y-PSNR {vals[-1][2]:.2f} dB)" if vals else ''))
-    return 0
+    "Train a restoration model on a folder of good photos, crappified on the fly, and save it; unusable photos are skipped and listed."
+    _check_train_args(src, preset, minutes, scale, init)
+    good, bad = usable_images(image_files(src))
+    if len(good) < 2: raise UsageError(f"{src}: need at least 2 usable photos (one is held back for validation), found {len(good)}")
+    learn = train_model(good, out, preset, minutes, size, bs, scale, quiet=quiet, init=init)
+    rec = learn.recorder
+    psnr_ = rec.values[-1][rec.metric_names.index('psnr') - 1] if rec.values and 'psnr' in rec.metric_names else None
+    summary = f"wrote {out}" + (f" (validation Y-PSNR {psnr_:.2f} dB)" if psnr_ is not None else '')
+    report = Path(out).with_name(Path(out).stem + '_skipped.tsv')
+    if bad: atomic_write(report, ('file\treason\n' + ''.join(f'{f}\t{e}\n' for f, e in bad)).encode())
+    return finish(summary, bad, report)
 
 def train_cli():
     "Console script `lesson7ext-train`."
@@ -137,27 +145,24 @@ def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer
                   tile:int=512, # Tile size (0: whole image)
                   quiet:bool=False, # No progress bar
                   apply=None, # `apply(img, model)` -> image; default: `restore` with `tile`
+                  ext:str='auto', # Output format: 'auto' (the input's), 'png' or 'jpg'
                  ) -> dict:
-    "Restore every image in `inputs` into `out` (PNG, same stem); returns written and skipped files."
+    "Restore every image in `inputs` into its own file under `out` (`output_names`), ICC profile and EXIF kept."
     from fastprogress.fastprogress import progress_bar
     from lesson7ext.restore import load_restorer, restore
     m = load_restorer(model) if isinstance(model, (str, Path)) else model
     apply = apply or (lambda img, m: restore(img, m, tile=tile or None))
-    files = []
-    for i in inputs:
-        p = Path(i)
-        if p.is_dir(): files += [(f, f.relative_to(p)) for f in sorted(p.rglob('*')) if f.is_file() and f.suffix.lower() in image_extensions]
-        else: files.append((p, Path(p.name)))
-    out = Path(out); written, skipped = [], []
-    for f, rel in (files if quiet else progress_bar(files, leave=False)):
-        dst = (out/rel).with_suffix('.png')
+    pairs, skipped = output_names(inputs, out, ext)
+    written = []
+    for f, dst in (pairs if quiet else progress_bar(pairs, leave=False)):
         try:
-            if not f.exists(): raise BadImage('file not found')
-            res = apply(load_image(f, rgb=False), m)
+            img = load_image(f, rgb=False)
+            res = apply(img, m)
         except BadImage as e: skipped.append((str(f), str(e))); continue
         except Exception as e: skipped.append((str(f), f'{type(e).__name__}: {e}')); continue
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        _save_png(res, dst)
+        fmt = output_format(dst)
+        if fmt == 'JPEG' and res.mode not in ('RGB', 'L'): res = to_rgb(res)
+        save_image(res, dst, fmt, **image_metadata(img), **(dict(quality=95) if fmt == 'JPEG' else {}))
         written.append(str(dst))
     return dict(written=written, skipped=skipped)
 
@@ -177,6 +182,9 @@ def list_models() -> str:
                    f"{c.get('data', {}).get('n_photos', '?')} photos ({', '.join(c.get('data', {}).get('used', []))}); commit {str(c.get('commit'))[:10]}, {c.get('date', '')}")
     return '\n'.join(out)
 
+def _check_ext(ext):
+    if ext != 'auto' and ext not in output_exts: raise UsageError(f"--ext must be auto, {' or '.join(output_exts)}, got {ext!r}")
+
 def _load_model(model, list_models_, inputs):
     "The model for `restore_cmd` / `colorize_cmd`, or `None` after printing the cards."
     from lesson7ext.restore import RestorerFileError, load_restorer
@@ -189,14 +197,16 @@ def restore_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders
                 out:str='restored', # Output folder
                 model:str='lesson7', # A shipped model (lesson7, realistic, x4) or a model file from lesson7ext-train
                 tile:int=512, # Tile size in pixels (0: whole image at once)
+                ext:str='auto', # Output format: auto (keep each input's), png or jpg
                 quiet:bool=False, # No progress bar
                 list_models:bool=False, # Print the shipped models' cards and exit
                ) -> int:
     "Restore photos with a shipped or trained model (x4: four times the size); bad files are skipped and listed."
     if tile < 0: raise UsageError(f"--tile must be 0 or more, got {tile}")
+    _check_ext(ext)
     m = _load_model(model, list_models, inputs)
     if m is None: return 0
-    return _files_report(restore_files(m, inputs, out, tile, quiet), out, 'restore')
+    return _files_report(restore_files(m, inputs, out, tile, quiet, ext=ext), out, 'restore')
 
 def restore_cli():
     "Console script `lesson7ext-restore`."
@@ -205,22 +215,24 @@ def restore_cli():
 def _files_report(r, out, verb):
     Path(out).mkdir(parents=True, exist_ok=True)
     report = Path(out)/f'{verb}_report.tsv'
-    _atomic_write(report, ('file\treason\n' + ''.join(f'{f}\t{e}\n' for f, e in r['skipped'])).encode())
+    atomic_write(report, ('file\treason\n' + ''.join(f'{f}\t{e}\n' for f, e in r['skipped'])).encode())
     return finish(f"{len(r['written'])} {verb}d, {len(r['skipped'])} skipped -> {out}", r['skipped'], report)
 
 def colorize_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders to colour
                  out:str='colorized', # Output folder
                  model:str='colorize', # The shipped `colorize` model, or a model file (`lesson7ext-train --preset bw`, `nogan(crappifier='bw')`)
                  render_factor:int=21, # The model sees each photo at render_factor x 16 px on the short side
+                 ext:str='auto', # Output format: auto (keep each input's), png or jpg
                  quiet:bool=False, # No progress bar
                  list_models:bool=False, # Print the shipped models' cards and exit
                 ) -> int:
     "Colour black-and-white photos: chroma from the model, luminance from the photo; bad files are skipped and listed."
     from lesson7ext.gan import colorize
     if render_factor < 1: raise UsageError(f"--render-factor must be 1 or more, got {render_factor}")
+    _check_ext(ext)
     m = _load_model(model, list_models, inputs)
     if m is None: return 0
-    r = restore_files(m, inputs, out, quiet=quiet, apply=lambda img, m: colorize(img, m, render_factor))
+    r = restore_files(m, inputs, out, quiet=quiet, apply=lambda img, m: colorize(img, m, render_factor), ext=ext)
     return _files_report(r, out, 'colorize')
 
 def colorize_cli():
@@ -379,12 +391,12 @@ def demo(out:str='demo_out', # Output folder
     if gan: models.append(('GAN', _demo_gan(learn, train_files, out, preset, size, bs, gan_minutes)))
     rows, table = _demo_scores(models, held, preset, seed)
     names = ['bicubic'] + [n for n, _ in models]
-    _save_png(image_grid(rows, ['crappy'] + names + ['original'], height=320), out/'results.png')
+    save_image(image_grid(rows, ['crappy'] + names + ['original'], height=320), out/'results.png')
     intro = (f"Restoring {html.escape(preset)}-crappified photos. {'Started from the shipped model ' + html.escape(str(start)) + ', then fine-tuned' if start else 'Trained from scratch'} "
              f"{minutes:g} min on {len(train_files)} bundled images{f', then a {gan_minutes:g}-minute NoGAN stage (loss weights adversarial : pixel = {demo_gan_weights[0]:g} : {demo_gan_weights[1]:g})' if gan else ''}; "
              f"scored on {len(held)} held-back photos ({', '.join(demo_held_back)}), crappified with seed {seed}. {time.strftime('%Y-%m-%d %H:%M')}.")
     verdict = _demo_verdict(names, table[-1][1])
-    _atomic_write(out/'report.html', _demo_html(names, table, intro, verdict, ['model.safetensors'] + (['model_gan.safetensors'] if gan else [])).encode())
+    atomic_write(out/'report.html', _demo_html(names, table, intro, verdict, ['model.safetensors'] + (['model_gan.safetensors'] if gan else [])).encode())
     print(verdict); print(f"wrote {out/'report.html'}")
     return 0
 

@@ -10,8 +10,8 @@ import io, hashlib, os, random, warnings, math
 from functools import lru_cache
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
-from PIL import Image, ImageDraw, ImageFont, ImageOps
-from fastcore.basics import store_attr, listify, ifnone, patch
+from PIL import Image, ImageDraw, ImageFont
+from fastcore.basics import store_attr, ifnone, patch
 from fastcore.parallel import parallel
 from fastprogress.fastprogress import progress_bar
 with warnings.catch_warnings():  # fastai's import chain triggers torch's `torch.jit.script` deprecation warning
@@ -20,28 +20,16 @@ with warnings.catch_warnings():  # fastai's import chain triggers torch's `torch
     from fastai.torch_core import TensorBase
     from fastai.vision.augment import RandTransform
     from fasttransform import ItemTransform
+from .images import BadImage, load_image, list_images, atomic_write, pil2tensor, tensor2pil
 
 # %% auto #0
-__all__ = ['resize_methods', 'presets', 'Region', 'image_extensions', 'report_name', 'pil2tensor', 'tensor2pil',
-           'resample_matrix', 'target_size', 'resize', 'jpeg_bytes', 'jpeg', 'text_mask', 'watermark',
-           'gaussian_kernel', 'blur', 'gaussian_noise', 'poisson_noise', 'to_grayscale', 'Degradation', 'apply_batch',
-           'RandResize', 'RandJPEG', 'RandWatermark', 'RandBlur', 'RandNoise', 'RandGrayscale', 'Crappifier', 'lesson7',
-           'realistic', 'bw', 'get_crappifier', 'content_seed', 'CrappifyItem', 'CropContext', 'CrappifyBatch',
-           'BadImage', 'load_image', 'file_seed', 'crappify_file', 'crappify_folder']
+__all__ = ['resize_methods', 'presets', 'Region', 'report_name', 'resample_matrix', 'target_size', 'resize', 'jpeg_bytes', 'jpeg',
+           'text_mask', 'watermark', 'gaussian_kernel', 'blur', 'gaussian_noise', 'poisson_noise', 'to_grayscale',
+           'Degradation', 'apply_batch', 'RandResize', 'RandJPEG', 'RandWatermark', 'RandBlur', 'RandNoise',
+           'RandGrayscale', 'Crappifier', 'lesson7', 'realistic', 'bw', 'get_crappifier', 'content_seed',
+           'CrappifyItem', 'CropContext', 'CrappifyBatch', 'file_seed', 'crappify_file', 'crappify_folder']
 
 # %% ../nbs/01_crappify.ipynb #0be61b01
-def pil2tensor(img:Image.Image, # An RGB or L image
-              ) -> torch.Tensor:
-    "Float tensor `(C,H,W)` in `[0,1]` from PIL `img`."
-    a = np.asarray(img, dtype=np.float32) / 255.
-    return torch.from_numpy(a[..., None] if a.ndim == 2 else a).permute(2, 0, 1).contiguous()
-
-def tensor2pil(x:torch.Tensor, # A `(C,H,W)` float tensor in `[0,1]`, C is 1 or 3
-              ) -> Image.Image:
-    "PIL image from float tensor `x`, rounded to 8 bits."
-    a = x.detach().float().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
-    return Image.fromarray(a[..., 0] if a.shape[2] == 1 else a)
-
 def _to_u8(x): return x.clamp(0, 1).mul(255).round().to(torch.uint8)
 
 # %% ../nbs/01_crappify.ipynb #29464af3
@@ -712,50 +700,8 @@ class CrappifyBatch(_CrappifyPair):
         return (type(b[0])(x.to(b[0].dtype)), type(b[1])(y.to(b[1].dtype)), *b[3:])
 
 # %% ../nbs/01_crappify.ipynb #43e53a21
-image_extensions = {'.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.ppm', '.pgm', '.jfif'}
 report_name = 'crappify_report.tsv'
 
-class BadImage(Exception):
-    "An input file that cannot be used, with the reason."
-
-def _to_rgb(img:Image.Image) -> Image.Image:
-    "Convert any mode to RGB: alpha composited on white, 16/32-bit scaled to 8 bits, CMYK and palette converted."
-    if img.mode in ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I', 'F'):
-        a = np.asarray(img).astype(np.float64)
-        top = 65535. if img.mode != 'F' and a.max() > 255 else (1. if img.mode == 'F' and a.max() <= 1 else 255.)
-        return Image.fromarray(np.clip(a / top * 255 + 0.5, 0, 255).astype(np.uint8)).convert('RGB')
-    if img.mode == 'P': img = img.convert('RGBA' if 'transparency' in img.info else 'RGB')
-    if img.mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La'):
-        rgba = img.convert('RGBA'); bg = Image.new('RGBA', rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(bg, rgba).convert('RGB')
-    return img.convert('RGB')
-
-def load_image(fn:Path, # Image file
-               max_pixels:int=178_956_970, # Refuse images with more pixels (decompression bombs); Pillow's own limit is the default
-               draft_fn=None, # Called with the upright `(w,h)`; returns a smaller `(w,h)` to decode a JPEG at, or `None`
-               rgb:bool=True, # Convert to RGB; `False` keeps the mode (gray, alpha, 16-bit...)
-              ) -> Image.Image:
-    "Open `fn` as an upright (RGB) image, or raise `BadImage` with a one-line reason."
-    fn = Path(fn)
-    try:
-        if fn.stat().st_size == 0: raise BadImage('empty file (0 bytes)')
-        with warnings.catch_warnings():
-            warnings.simplefilter('error', Image.DecompressionBombWarning)
-            img = Image.open(fn)
-            w, h = img.size
-            if w * h > max_pixels: raise BadImage(f'{w}x{h} = {w*h} pixels is over the limit of {max_pixels} (possible decompression bomb)')
-            orient = img.getexif().get(0x0112, 1)
-            if draft_fn is not None and img.format == 'JPEG':
-                up = (h, w) if orient in (5, 6, 7, 8) else (w, h)
-                t = draft_fn(up)
-                if t is not None: img.draft(None, (t[1], t[0]) if orient in (5, 6, 7, 8) else t)
-            img.load()
-            img = ImageOps.exif_transpose(img)
-            return _to_rgb(img) if rgb else img
-    except BadImage: raise
-    except Image.UnidentifiedImageError: raise BadImage('not an image Pillow can read')
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e: raise BadImage(f'decompression bomb: {e}')
-    except (OSError, SyntaxError, ValueError, EOFError) as e: raise BadImage(f'corrupt or truncated image: {e}')
 
 # %% ../nbs/01_crappify.ipynb #15a558ab
 def file_seed(seed:int, # Run seed
@@ -763,11 +709,6 @@ def file_seed(seed:int, # Run seed
              ) -> int:
     "Per-file seed from the run `seed` and the relative path: independent of workers and order."
     return int.from_bytes(hashlib.sha256(f'{seed}:{rel}'.encode()).digest()[:8], 'little') >> 1
-
-def _atomic_write(dst:Path, data:bytes):
-    tmp = dst.with_name(f'.{dst.name}.{os.getpid()}.tmp')
-    tmp.write_bytes(data)
-    os.replace(tmp, dst)
 
 def _out_path(dst, rel, crap):
     ext = '.jpg' if crap.steps and isinstance(crap.steps[-1], RandJPEG) else '.png'
@@ -793,8 +734,7 @@ def crappify_file(src:Path, # Source root
         data, _ = crap.encode(img, s, drawn.get('prms'))
     except BadImage as e: return str(e)
     except Exception as e: return f'failed to crappify: {type(e).__name__}: {e}'
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out, data)
+    atomic_write(out, data)
     return None
 
 class _Job:
@@ -818,8 +758,7 @@ def crappify_folder(src, # Folder of good images (searched recursively)
         raise ValueError(f"{dst}: the output folder must not be inside the source folder")
     crap = get_crappifier(crappifier, seed)
     n_workers = os.cpu_count() if n_workers is None else n_workers
-    rels = sorted(p.relative_to(src).as_posix() for p in src.rglob('*')
-                  if p.is_file() and not p.name.startswith('.') and (p.suffix.lower() in image_extensions or not p.suffix))
+    rels = [p.relative_to(src).as_posix() for p in list_images(src, extensionless=True)]
     dst.mkdir(parents=True, exist_ok=True)
     for t in dst.rglob('.*.tmp'): t.unlink()
     done = sum(_out_path(dst, r, crap).exists() for r in rels)
@@ -828,5 +767,5 @@ def crappify_folder(src, # Folder of good images (searched recursively)
     else: res = parallel(job, rels, n_workers=n_workers, chunksize=max(1, min(32, len(rels) // (4 * n_workers))), progress=progress)
     skipped = [(r, e) for r, e in zip(rels, res) if e is not None]
     lines = ''.join(f'{r}\t{e}\n' for r, e in skipped)
-    _atomic_write(dst/report_name, ('file\treason\n' + lines).encode())
+    atomic_write(dst/report_name, ('file\treason\n' + lines).encode())
     return dict(total=len(rels), written=len(rels) - len(skipped) - done, already_done=done, skipped=skipped)

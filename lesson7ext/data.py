@@ -7,7 +7,6 @@ Docs: https://lesson7ext.github.io/lesson7ext/data.html.md"""
 # %% ../nbs/02_data.ipynb #b6d168bd
 from __future__ import annotations
 from pathlib import Path
-import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 # %% auto #0
@@ -75,8 +74,9 @@ with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     import torch
     from fastai.vision.all import (DataBlock, ImageBlock, RandomCrop, FlipItem, Normalize, imagenet_stats, IndexSplitter,
-                                   ItemTransform, PILImage, get_image_files, TransformBlock, IntToFloatTensor)
-from .crappify import CrappifyBatch, CropContext, Crappifier, get_crappifier, resize, load_image, content_seed
+                                   ItemTransform, PILImage, TransformBlock, IntToFloatTensor)
+from .crappify import CrappifyBatch, CropContext, Crappifier, get_crappifier, resize, content_seed
+from .images import load_image, list_images
 
 def image_files(source=None, # A folder (searched recursively), a list of files, or `None`: `sample_photos()`
                ) -> list:
@@ -85,7 +85,7 @@ def image_files(source=None, # A folder (searched recursively), a list of files,
     if isinstance(source, (list, tuple)): return [Path(o) for o in source]
     p = Path(source)
     if not p.is_dir(): raise FileNotFoundError(f"{p}: folder of images not found")
-    fs = sorted(f for f in get_image_files(p) if not f.name.startswith('.'))
+    fs = list_images(p)
     if not fs: raise ValueError(f"{p}: no image files found")
     return fs
 

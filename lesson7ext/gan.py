@@ -9,7 +9,7 @@ from __future__ import annotations
 import math, os, sys, time, io, random, warnings
 from functools import partial
 from pathlib import Path
-import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+import numpy as np, torch, torch.nn as nn
 from PIL import Image
 from fastcore.basics import store_attr, ifnone
 with warnings.catch_warnings():
@@ -20,11 +20,10 @@ with warnings.catch_warnings():
     from fastai.vision.gan import (GANLearner, GANTrainer, AdaptiveGANSwitcher, GANDiscriminativeLR, gan_critic, AdaptiveLoss,
                                    accuracy_thresh_expand, basic_generator, basic_critic, generate_noise)
     from fastprogress.fastprogress import progress_bar
-from .crappify import _atomic_write, _to_rgb
+from .images import atomic_write, to_rgb, save_image
 from .data import restoration_dls, image_files, image_grid, sample_photos, extra_training_images
 from .losses import PSNRMetric, SSIMMetric
-from .restore import (restoration_learner, export_restorer, load_restorer, BF16Autocast, bf16_fast, fit_budget, restore, _autocast,
-                                RestoreUnet)
+from .restore import (restoration_learner, export_restorer, load_restorer, BF16Autocast, bf16_fast, fit_budget, restore, autocast_for)
 
 # %% auto #0
 __all__ = ['batch_images', 'save_preds', 'critic_dls', 'critic_min_size', 'critic_learner', 'QuietGANTrainer', 'gan_learner',
@@ -50,10 +49,6 @@ def batch_images(x:torch.Tensor, # A batch `(B,3,H,W)` as the model sees it
     return [Image.fromarray(a) for a in x.mul(255).round().byte().permute(0, 2, 3, 1).cpu().numpy()]
 
 # %% ../nbs/05_gan.ipynb #d277a15a
-def _save_png(img, path):
-    "Write `img` as PNG through a temporary name."
-    buf = io.BytesIO(); img.save(buf, 'PNG'); _atomic_write(Path(path), buf.getvalue())
-
 def save_preds(learn:Learner, # A generator learner (`restoration_learner`) or a GAN learner
                folder, # Output folder: images go to `folder/generated` and `folder/real`
                dl=None, # Default: the training set, unshuffled, all batches
@@ -71,11 +66,11 @@ def save_preds(learn:Learner, # A generator learner (`restoration_learner`) or a
     try:
         with torch.no_grad():
             for xb, yb in (progress_bar(dl, leave=False) if progress else dl):
-                with _autocast(learn): pred = model(xb)
+                with autocast_for(learn): pred = model(xb)
                 for p, y in zip(batch_images(pred, dl), batch_images(yb, dl)):
                     name = f"{n:05d}_{Path(str(items[n])).stem if n < len(items) else 'img'}.png"
-                    _save_png(p, folder/'generated'/name)
-                    if real: _save_png(y, folder/'real'/name)
+                    save_image(p, folder/'generated'/name)
+                    if real: save_image(y, folder/'real'/name)
                     n += 1
     finally: model.train(was)
     return n
@@ -196,7 +191,7 @@ class SampleGrid(Callback):
         model = getattr(self.learn.model, 'generator', self.learn.model)
         was = model.training; model.eval()
         try:
-            with torch.no_grad(), _autocast(self.learn): out = model(self.sample_x.to(self.dls.device)).float()
+            with torch.no_grad(), autocast_for(self.learn): out = model(self.sample_x.to(self.dls.device)).float()
         finally: model.train(was)
         dl, x = self.sample_dl, self.sample_x
         outs = batch_images(out, dl)
@@ -204,7 +199,7 @@ class SampleGrid(Callback):
             rows, titles = [list(r) for r in zip(batch_images(x, dl), outs, batch_images(self.sample_y, dl))], ['input', 'output', 'target']
         else: rows, titles = [outs[i:i + 4] for i in range(0, len(outs), 4)], None
         path = self.folder/(name or f'{self.prefix}_{len(self.paths):03d}.png')
-        self.folder.mkdir(parents=True, exist_ok=True); _save_png(image_grid(rows, titles, height=self.height), path)
+        self.folder.mkdir(parents=True, exist_ok=True); save_image(image_grid(rows, titles, height=self.height), path)
         self.paths.append(path); return path
 
     def after_epoch(self):
@@ -283,7 +278,7 @@ class GenCheckpoint(Callback):
         path = export_restorer(model, self.folder/f'gen_{self.done:06d}.safetensors', scale=getattr(self.dls, 'scale', 1))
         state = dict(iteration=self.done, model=self.learn.model.state_dict(), opt=_plain(self.learn.opt.state_dict()),
                      gen_mode=bool(getattr(getattr(self.learn, 'gan_trainer', None), 'gen_mode', True)))
-        buf = io.BytesIO(); torch.save(state, buf); _atomic_write(self.folder/'state.pt', buf.getvalue())
+        buf = io.BytesIO(); torch.save(state, buf); atomic_write(self.folder/'state.pt', buf.getvalue())
         self.saved.append(path); return path
 
 def load_gan_state(learn:Learner, # The learner to restore (same architecture)
@@ -443,7 +438,7 @@ def noise_dls(source=None, # A folder or list of images; `None`: the bundled pho
     arrays = []
     for f in files:
         with Image.open(f) as im:
-            im = _to_rgb(im); s = 2 * size / min(im.size)
+            im = to_rgb(im); s = 2 * size / min(im.size)
             if s < 1: im = im.resize((max(size, round(im.width * s)), max(size, round(im.height * s))), Image.Resampling.LANCZOS)
             arrays.append(np.asarray(im))
     n = ifnone(epoch_size, 16 * bs)
@@ -511,7 +506,7 @@ def colorize(img:Image.Image, # A photo (any mode; colour ones are treated as th
             ) -> Image.Image:
     "Colour `img`: chroma from the model at the render size, luminance from the input at full size."
     if render_factor < 1: raise ValueError(f"render_factor must be 1 or more, got {render_factor}")
-    rgb = _to_rgb(img)
+    rgb = to_rgb(img)
     y = rgb.convert('YCbCr').getchannel('Y')
     s = render_factor * 16 / min(rgb.size)
     small = y.resize((max(16, round(rgb.width * s)), max(16, round(rgb.height * s))), Image.Resampling.LANCZOS) if s < 1 else y

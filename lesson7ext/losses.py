@@ -21,9 +21,9 @@ with warnings.catch_warnings():
     from fastai.data.transforms import Normalize
 
 # %% auto #0
-__all__ = ['heldout_tasks', 'warn_once', 'load_state_dict_file', 'vgg16_bn_features', 'gram_matrix', 'FeatureLoss', 'rgb_to_y',
-           'psnr', 'ssim', 'denorm_batch', 'ImageMetric', 'PSNRMetric', 'SSIMMetric', 'colourfulness', 'watermark_mask',
-           'heldout_pairs', 'residue', 'image_scores', 'heldout_scores']
+__all__ = ['heldout_tasks', 'warn_once', 'load_state_dict_file', 'imagenet_vgg_state', 'vgg16_bn_features', 'gram_matrix',
+           'FeatureLoss', 'rgb_to_y', 'psnr', 'ssim', 'denorm_batch', 'ImageMetric', 'PSNRMetric', 'SSIMMetric',
+           'colourfulness', 'watermark_mask', 'heldout_pairs', 'residue', 'image_scores', 'heldout_scores']
 
 # %% ../nbs/03_losses.ipynb #5cc4220d
 _warned = set()
@@ -50,7 +50,7 @@ def load_state_dict_file(path, # A `.safetensors` file or a PyTorch state dict
 
 from functools import lru_cache
 @lru_cache(maxsize=1)
-def _imagenet_vgg_state():
+def imagenet_vgg_state():
     "torchvision's ImageNet VGG16-BN weights (hub cache or download; tried once per process), or `None` offline."
     w = torchvision.models.VGG16_BN_Weights.IMAGENET1K_V1
     old = socket.getdefaulttimeout()
@@ -68,7 +68,7 @@ def vgg16_bn_features(weights='imagenet', # 'imagenet' (torchvision's), a path t
                      ) -> nn.Sequential:
     "VGG16-BN's convolutional part, frozen in eval mode; `.pretrained` says whether real weights were loaded."
     m = torchvision.models.vgg16_bn(weights=None)
-    sd = _imagenet_vgg_state() if weights == 'imagenet' else load_state_dict_file(weights) if weights is not None else None
+    sd = imagenet_vgg_state() if weights == 'imagenet' else load_state_dict_file(weights) if weights is not None else None
     if sd is not None:
         if not any(k.startswith('features.') for k in sd): sd = {f'features.{k}': v for k, v in sd.items()}
         sd = {k: v for k, v in sd.items() if k.startswith('features.')}

@@ -14,15 +14,16 @@ from fastcore.basics import store_attr, ifnone
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.vision.all import (Learner, unet_learner, ConvLayer, ResBlock, PixelShuffle_ICNR, SelfAttention, NormType,
-                                   Callback, CancelFitException, CancelTrainException, ParamScheduler, combined_cos, L, ChannelsLast, Adam, imagenet_stats, resnet34, create_unet_model, DynamicUnet, MixedPrecision)
-from .crappify import _to_rgb, resize
-from .losses import FeatureLoss, PSNRMetric, SSIMMetric, vgg16_bn_features, warn_once, _imagenet_vgg_state
+                                   Callback, CancelFitException, CancelTrainException, ParamScheduler, combined_cos, L, ChannelsLast, Adam, imagenet_stats, create_unet_model, MixedPrecision)
+from .crappify import resize
+from .images import to_rgb, save_safetensors
+from .losses import FeatureLoss, PSNRMetric, SSIMMetric, warn_once, imagenet_vgg_state
 import lesson7ext
 
 # %% auto #0
 __all__ = ['weights_dir', 'shipped_names', 'RestoreUnet', 'bf16_fast', 'BF16Autocast', 'default_loss', 'restoration_learner',
-           'TimeBudget', 'fit_budget', 'restore_tensor', 'restore', 'RestorerFileError', 'model_config', 'build_model',
-           'export_restorer', 'shipped_models', 'model_file', 'load_restorer', 'model_card']
+           'autocast_for', 'TimeBudget', 'fit_budget', 'restore_tensor', 'restore', 'RestorerFileError', 'model_config',
+           'build_model', 'export_restorer', 'shipped_models', 'model_file', 'load_restorer', 'model_card']
 
 # %% ../nbs/04_restore.ipynb #09151a2f
 class RestoreUnet(nn.Module):
@@ -94,7 +95,7 @@ def default_loss(device=None, # Where training runs (default: CUDA if available,
     "`FeatureLoss` on a GPU with real VGG16-BN weights; `F.l1_loss` on a CPU or without the weights."
     device = torch.device(ifnone(device, 'cuda' if torch.cuda.is_available() else 'cpu'))
     if device.type == 'cpu': return F.l1_loss
-    if weights != 'imagenet' or _imagenet_vgg_state() is not None: return FeatureLoss(weights=weights)
+    if weights != 'imagenet' or imagenet_vgg_state() is not None: return FeatureLoss(weights=weights)
     warn_once("no VGG16-BN ImageNet weights: training with a pixel L1 loss instead of the feature loss")
     return F.l1_loss
 
@@ -134,7 +135,7 @@ def restoration_learner(dls, # From `restoration_dls`
     if channels_last: learn.add_cb(ChannelsLast())
     return learn
 
-def _autocast(learn):
+def autocast_for(learn):
     "An autocast context matching the learner's mixed-precision callback (`BF16Autocast`, fastai's fp16 `MixedPrecision`), or a no-op."
     dev = learn.dls.device.type if getattr(learn.dls, 'device', None) is not None else 'cpu'
     if any(isinstance(c, BF16Autocast) for c in learn.cbs): return torch.autocast(dev, dtype=torch.bfloat16)
@@ -277,7 +278,7 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
     scale = ifnone(scale, getattr(model, 'scale', 1))
     mode = img.mode
     alpha = img.getchannel('A') if mode in ('RGBA', 'LA') or (mode == 'P' and 'transparency' in img.info) else None
-    rgb = _to_rgb(img) if alpha is None else img.convert('RGBA').convert('RGB')
+    rgb = to_rgb(img) if alpha is None else img.convert('RGBA').convert('RGB')
     if scale != 1: rgb = resize(rgb, scale=scale, method='bicubic')
     a = torch.from_numpy(np.asarray(rgb, dtype=np.float32) / 255.).permute(2, 0, 1)
     was = model.training; model.eval()
@@ -332,17 +333,12 @@ def export_restorer(learn, # A `Learner` from `restoration_learner` (or a model)
                     card:dict=None, # The model card (data, recipe, minutes, hardware, scores), kept in the metadata
                    ) -> Path:
     "Save the restorer's weights and config to one safetensors file (atomic write)."
-    from safetensors.torch import save_file
     model = getattr(learn, 'model', learn)
     cfg = model_config(model, learn if hasattr(learn, 'model') else None)
     scale = ifnone(scale, getattr(getattr(learn, 'dls', None), 'scale', getattr(model, 'scale', 1)))
     sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     meta = dict(config=cfg, scale=int(scale), stats=[list(map(float, s)) for s in imagenet_stats], version=lesson7ext.__version__, card=card)
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp')
-    save_file(sd, str(tmp), metadata={'lesson7ext': json.dumps(meta), 'sha256': _digest(sd)})
-    os.replace(tmp, path)
-    return path
+    return save_safetensors(sd, path, metadata={'lesson7ext': json.dumps(meta), 'sha256': _digest(sd)})
 
 shipped_names = ('lesson7', 'realistic', 'x4', 'colorize')  # the models `tools/pretrain.py` trains for the package
 

@@ -20,7 +20,7 @@ def test_colorize_cli(tmp_path, color_model):
     (src/'broken.png').write_bytes(b'\x89PNG\r\n\x1a\n' + b'\0' * 20)
     r = run('lesson7ext-colorize', str(src), '--model', str(color_model), '--out', str(tmp_path/'o'), '--quiet', '--render-factor', '10')
     assert r.returncode == 1 and '2 colorized, 1 skipped' in r.stdout and 'Traceback' not in r.stderr, (r.stdout, r.stderr)
-    assert sorted(p.name for p in (tmp_path/'o').glob('*.png')) == ['camera.png', 'coffee.png']
+    assert sorted(p.name for p in (tmp_path/'o').iterdir() if p.suffix != '.tsv') == ['camera.png', 'coffee.jpg']
     out, gray = Image.open(tmp_path/'o'/'camera.png'), Image.open(src/'camera.png')
     assert out.mode == 'RGB' and out.size == gray.size
     y = np.asarray(out.convert('L'), dtype=int) - np.asarray(gray, dtype=int)

@@ -56,10 +56,10 @@ def test_train_and_restore_cli(tmp_path):
     Image.open(sample_photos(['camera'])[0]).save(src/'gray.png')
     r = run('lesson7ext-restore', str(src), '--model', str(model), '--out', str(tmp_path/'out'), '--tile', '128', '--quiet')
     assert r.returncode == 1 and 'restore_report.tsv' in r.stderr
-    outs = sorted(p.name for p in (tmp_path/'out').glob('*.png'))
-    assert outs == ['chelsea.png', 'coffee.png', 'gray.png', 'rocket.png']
+    outs = sorted(p.name for p in (tmp_path/'out').iterdir() if p.suffix != '.tsv')
+    assert outs == ['chelsea.png', 'coffee.png', 'gray.png', 'rocket.jpg']  # each input's format kept
     assert Image.open(tmp_path/'out'/'gray.png').mode == 'L'
-    assert Image.open(tmp_path/'out'/'rocket.png').size == Image.open(src/'rocket.jpg').size
+    assert Image.open(tmp_path/'out'/'rocket.jpg').size == Image.open(src/'rocket.jpg').size
     assert 'broken.jpg' in (tmp_path/'out'/'restore_report.tsv').read_text()
 
 @pytest.mark.parametrize('args,msg', [(['{missing}'], 'not found'), (['{src}', '--preset', 'x'], 'unknown preset'),
@@ -97,3 +97,18 @@ def test_train_init_fine_tunes(tmp_path):
     for init, msg in ((x2, '--scale 2'), ('lesson9', 'no such model')):
         r = run('lesson7ext-train', str(src), '--init', str(init))
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and msg in r.stderr, r.stderr
+
+def test_train_skips_bad_photos(tmp_path):
+    "A corrupt and an oversized file among good photos: skipped, listed, training goes on, exit 1; no good photo left: exit 2."
+    src = tmp_path/'s'; src.mkdir()
+    for p in sample_photos(['chelsea', 'coffee']): shutil.copy(p, src/p.name)
+    (src/'broken.jpg').write_bytes(b'\xff\xd8\xff\xe0' + b'\0' * 100)
+    Image.new('L', (13000, 14000)).save(src/'huge.png')  # 182 MP: over Pillow's decompression-bomb limit
+    r = run('lesson7ext-train', str(src), '--out', str(tmp_path/'m.safetensors'), '--minutes', '0.05', '--size', '64', '--bs', '4', '--quiet')
+    assert r.returncode == 1 and 'Traceback' not in r.stderr, r.stderr[-2000:]
+    assert load_restorer(tmp_path/'m.safetensors') is not None
+    rep = (tmp_path/'m_skipped.tsv').read_text()
+    assert 'broken.jpg' in rep and 'huge.png' in rep and 'decompression bomb' in rep
+    for p in src.glob('c*'): p.unlink()
+    r = run('lesson7ext-train', str(src), '--out', str(tmp_path/'n.safetensors'), '--minutes', '0.05')
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and 'usable photos' in r.stderr, r.stderr
