@@ -17,7 +17,7 @@ warnings.filterwarnings('ignore')
 import numpy as np, torch
 root = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(root))
-from lesson7ext.crappify import lesson7, file_seed, load_image, resize
+from lesson7ext.crappify import lesson7, file_seed, open_image, resize
 from lesson7ext.losses import psnr, ssim, FeatureLoss
 from lesson7ext.data import restoration_dls, image_grid
 from lesson7ext.restore import restore, load_restorer
@@ -28,7 +28,7 @@ BORDER = 4
 def cset5(data):
     c, out = lesson7(), []
     for p in sorted((Path(data)/'CSet5').glob('*.png')):
-        hr = load_image(p); lr = c(hr, file_seed(0, p.name))
+        hr = open_image(p); lr = c(hr, file_seed(0, p.name))
         out.append((p.stem, resize(lr, to=hr.size, method='bicubic'), hr))
     return out
 

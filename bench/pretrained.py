@@ -14,7 +14,7 @@ For each shipped model (`lesson7ext/weights/*.safetensors`), scored on CSet5 (ne
 `--demo` also runs `lesson7ext-demo` (its default: fine-tune the shipped model for `--demo-minutes`) and reports its
 held-back gain. Each model's numbers are also in its card (`lesson7ext-restore --list-models`).
 """
-import argparse, json, resource, subprocess, sys, tempfile, time, warnings
+import argparse, json, resource, subprocess, sys, time, warnings
 from pathlib import Path
 warnings.filterwarnings('ignore')
 

@@ -25,7 +25,7 @@ from PIL import Image
 
 root = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(root))
-from lesson7ext.crappify import lesson7, file_seed, crappify_folder, load_image, resize
+from lesson7ext.crappify import lesson7, file_seed, crappify_folder, open_image, resize
 from lesson7ext.losses import psnr, ssim, FeatureLoss
 from lesson7ext.restore import restore, restoration_learner, fit_budget, export_restorer, load_restorer
 from lesson7ext.data import restoration_dls
@@ -38,7 +38,7 @@ def eval_pairs(data):
     "CSet5 (crappy-and-bicubic-upsampled, good) pairs, crappified with the lesson's preset and a fixed seed."
     c, out = lesson7(), []
     for p in sorted((Path(data)/'CSet5').glob('*.png')):
-        hr = load_image(p)
+        hr = open_image(p)
         lr = c(hr, file_seed(0, p.name))
         out.append((p.stem, lr, resize(lr, to=hr.size, method='bicubic'), hr))
     return out
@@ -101,14 +101,14 @@ def part_bicubic(data, out):
     s = np.mean([ssim(np.asarray(u), np.asarray(h), BORDER) for _, _, u, h in pairs])
     sr = []
     for f in sorted((Path(data)/'CSet5').glob('*.png')):
-        hr = load_image(f); w, h = hr.size; hr = hr.crop((0, 0, w - w % 4, h - h % 4))
+        hr = open_image(f); w, h = hr.size; hr = hr.crop((0, 0, w - w % 4, h - h % 4))
         lr = hr.resize((hr.width // 4, hr.height // 4), Image.Resampling.BICUBIC)
         sr.append(psnr(np.asarray(lr.resize(hr.size, Image.Resampling.BICUBIC)), np.asarray(hr), 4))
     json.dump(dict(psnr=float(p), ssim=float(s), sr4=float(np.mean(sr))), open(out, 'w'))
 
 def part_big(model_path, tile, out, data):
     model = load_restorer(model_path)
-    src = load_image(sorted((Path(data)/'CBSD68').glob('*.png'))[0]).resize((2048, 2048), Image.Resampling.BICUBIC)
+    src = open_image(sorted((Path(data)/'CBSD68').glob('*.png'))[0]).resize((2048, 2048), Image.Resampling.BICUBIC)
     t0 = time.time()
     r = restore(src, model, tile=tile)
     dt = time.time() - t0
@@ -157,7 +157,7 @@ def big_copies(data, work, n=16, mp=12e6):
     for d in (small, big): d.mkdir(parents=True, exist_ok=True)
     for f in sorted((Path(data)/'CBSD68').glob('*.png'))[:n]:
         if (big/f'{f.stem}.jpg').exists(): continue
-        im = load_image(f); im.save(small/f.name)
+        im = open_image(f); im.save(small/f.name)
         s = (mp / (im.width * im.height)) ** 0.5
         im.resize((round(im.width * s), round(im.height * s)), Image.Resampling.BICUBIC).save(big/f'{f.stem}.jpg', quality=92)
     return small, big
@@ -210,9 +210,9 @@ def train_folder(data, work):
     d = Path(work)/'train'
     if d.exists() and len(list(d.glob('*.png'))) >= 148: return d
     d.mkdir(parents=True, exist_ok=True)
-    for f in sorted((Path(data)/'CBSD68').glob('*.png')): load_image(f).save(d/f'cbsd_{f.stem}.png')
+    for f in sorted((Path(data)/'CBSD68').glob('*.png')): open_image(f).save(d/f'cbsd_{f.stem}.png')
     for f in sorted((Path(data)/'Sun80').glob('*')):
-        im = load_image(f)
+        im = open_image(f)
         if min(im.size) > 480: im = resize(im, short_side=480, method='lanczos')
         im.save(d/f'sun_{f.stem}.png')
     return d
@@ -221,7 +221,7 @@ def set5_x4(data):
     "Set5 (HR cropped to a multiple of 4, LR = bicubic /4, bicubic x4 back) pairs."
     out = []
     for f in sorted((Path(data)/'CSet5').glob('*.png')):
-        hr = load_image(f); w, h = hr.size; hr = hr.crop((0, 0, w - w % 4, h - h % 4))
+        hr = open_image(f); w, h = hr.size; hr = hr.crop((0, 0, w - w % 4, h - h % 4))
         lr = hr.resize((hr.width // 4, hr.height // 4), Image.Resampling.BICUBIC)
         out.append((f.stem, lr, lr.resize(hr.size, Image.Resampling.BICUBIC), hr))
     return out

@@ -13,13 +13,14 @@ from pathlib import Path
 from fastcore.script import anno_parser
 from PIL import Image
 from .crappify import crappify_folder, get_crappifier, presets, report_name, resize, file_seed
-from .images import load_image, BadImage, usable_images, atomic_write, save_image, to_rgb, output_names, output_format, output_exts, image_metadata
+from .images import open_image, BadImage, usable_images, atomic_write, save_image, to_rgb, output_names, output_format, output_exts, image_metadata, track
 from .data import sample_photos, image_grid, restoration_dls, image_files, extra_training_images
+from .restore import final_metrics
 
 # %% auto #0
-__all__ = ['demo_held_back', 'demo_gan_weights', 'demo_short_side', 'demo_init', 'UsageError', 'run_cli', 'finish', 'crappify',
-           'crappify_cli', 'train_model', 'train', 'train_cli', 'restore_files', 'list_models', 'restore_cmd',
-           'restore_cli', 'colorize_cmd', 'colorize_cli', 'wgan_cmd', 'wgan_cli', 'demo', 'demo_cli']
+__all__ = ['demo_held_back', 'demo_gan_weights', 'demo_short_side', 'demo_init', 'UsageError', 'run_cli', 'finish',
+           'crappify_cmd', 'crappify_cli', 'train_model', 'train_cmd', 'train_cli', 'restore_files', 'list_models',
+           'restore_cmd', 'restore_cli', 'colorize_cmd', 'colorize_cli', 'wgan_cmd', 'wgan_cli', 'demo_cmd', 'demo_cli']
 
 # %% ../nbs/08_cli.ipynb #5a2c0965
 class UsageError(Exception):
@@ -53,7 +54,7 @@ def finish(summary:str, # One line saying what was done
     if not skipped: return 0
     print(f"skipped files and reasons: {report}", file=sys.stderr); return 1
 
-def crappify(src:str, # Folder of good images (searched recursively)
+def crappify_cmd(src:str, # Folder of good images (searched recursively)
              dst:str, # Output folder (sub-folders mirrored)
              preset:str='lesson7', # Degradation preset: lesson7, realistic or bw
              workers:int=None, # Worker processes (default: all cores; 0: none)
@@ -72,7 +73,7 @@ def crappify(src:str, # Folder of good images (searched recursively)
 
 def crappify_cli():
     "Console script `lesson7ext-crappify`."
-    sys.exit(run_cli(crappify, 'lesson7ext-crappify', pos=['src', 'dst']))
+    sys.exit(run_cli(crappify_cmd, 'lesson7ext-crappify', pos=['src', 'dst']))
 
 # %% ../nbs/08_cli.ipynb #a8382eea
 def _check_preset(preset):
@@ -88,15 +89,25 @@ def train_model(src, # Folder of good photos, or a list of photo files
                 scale:int=1, # 1 (restoration) or 2/4 (super-resolution)
                 valid_pct:float=0.1, # Photos held back for validation
                 quiet:bool=False, # No progress bars
-                init:str=None, # Fine-tune a shipped model (name) or a model file instead of training from scratch
+                init:str=None, # Fine-tune a shipped model (name) or a model file instead of training from scratch (lr 3e-4 instead of 3e-3)
                ):
-    "Train a restorer on `src` for `minutes`; returns the learner."
-    from lesson7ext.restore import restoration_learner, fit_budget, export_restorer
-    dls = restoration_dls(src, _check_preset(preset), size=size, bs=bs, scale=scale, valid_pct=valid_pct, epoch_size=32 * bs)
+    "Train a restorer on `src` for `minutes` (resuming an interrupted run of the same arguments); returns the learner."
+    import hashlib, json
+    from lesson7ext.restore import restoration_learner, fit_budget, export_restorer, BudgetCheckpoint, resume_budget, drop_checkpoint
+    files = image_files(src)
+    dls = restoration_dls(files, _check_preset(preset), size=size, bs=bs, scale=scale, valid_pct=valid_pct, epoch_size=32 * bs)
     learn = restoration_learner(dls, init=init)
     if quiet: learn.remove_cb(learn.progress) if hasattr(learn, 'progress') else None
-    fit_budget(learn, minutes)
-    export_restorer(learn, out)
+    args = dict(preset=preset, minutes=minutes, size=size, bs=bs, scale=scale, valid_pct=valid_pct, init=init, files=sorted(map(str, files)))
+    key, ckpt = hashlib.sha256(json.dumps(args).encode()).hexdigest()[:16], Path(str(out) + '.partial')
+    spent = resume_budget(learn, ckpt, key)
+    if spent: print(f"resuming an interrupted run: {spent:.1f} of {minutes:g} minutes already trained")
+    cp = BudgetCheckpoint(ckpt, key)
+    fit_budget(learn, minutes, lr=3e-4 if init else 3e-3, cbs=cp, spent=spent)
+    card = dict(trained_minutes=round(cp.tb.minutes_spent, 3), final_lr=float(learn.opt.hypers[-1]['lr']), resumed_at=round(spent, 3),
+                **{k: v for k, v in args.items() if k != 'files'}, photos=len(files))
+    export_restorer(learn, out, card=card)
+    drop_checkpoint(ckpt)
     return learn
 
 def _check_train_args(src, preset, minutes, scale, init):
@@ -113,7 +124,7 @@ def _check_train_args(src, preset, minutes, scale, init):
         except RestorerFileError as e: raise UsageError(str(e))
         if sc != scale: raise UsageError(f"--init {init} is a x{sc} model: give --scale {sc}")
 
-def train(src:str, # Folder of good photos (searched recursively)
+def train_cmd(src:str, # Folder of good photos (searched recursively)
           out:str='model.safetensors', # Model file to write
           preset:str='lesson7', # Degradation preset: lesson7, realistic, bw, or none (super-resolution only)
           minutes:float=10., # Training budget in minutes
@@ -128,8 +139,7 @@ def train(src:str, # Folder of good photos (searched recursively)
     good, bad = usable_images(image_files(src))
     if len(good) < 2: raise UsageError(f"{src}: need at least 2 usable photos (one is held back for validation), found {len(good)}")
     learn = train_model(good, out, preset, minutes, size, bs, scale, quiet=quiet, init=init)
-    rec = learn.recorder
-    psnr_ = rec.values[-1][rec.metric_names.index('psnr') - 1] if rec.values and 'psnr' in rec.metric_names else None
+    psnr_ = final_metrics(learn).get('psnr')
     summary = f"wrote {out}" + (f" (validation Y-PSNR {psnr_:.2f} dB)" if psnr_ is not None else '')
     report = Path(out).with_name(Path(out).stem + '_skipped.tsv')
     if bad: atomic_write(report, ('file\treason\n' + ''.join(f'{f}\t{e}\n' for f, e in bad)).encode())
@@ -137,7 +147,7 @@ def train(src:str, # Folder of good photos (searched recursively)
 
 def train_cli():
     "Console script `lesson7ext-train`."
-    sys.exit(run_cli(train, 'lesson7ext-train', pos=['src']))
+    sys.exit(run_cli(train_cmd, 'lesson7ext-train', pos=['src']))
 
 def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer`, or a model it loaded
                   inputs:list, # Image files or folders
@@ -148,15 +158,14 @@ def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer
                   ext:str='auto', # Output format: 'auto' (the input's), 'png' or 'jpg'
                  ) -> dict:
     "Restore every image in `inputs` into its own file under `out` (`output_names`), ICC profile and EXIF kept."
-    from fastprogress.fastprogress import progress_bar
     from lesson7ext.restore import load_restorer, restore
     m = load_restorer(model) if isinstance(model, (str, Path)) else model
     apply = apply or (lambda img, m: restore(img, m, tile=tile or None))
     pairs, skipped = output_names(inputs, out, ext)
     written = []
-    for f, dst in (pairs if quiet else progress_bar(pairs, leave=False)):
+    for f, dst in track(pairs, show=not quiet):
         try:
-            img = load_image(f, rgb=False)
+            img = open_image(f, rgb=False)
             res = apply(img, m)
         except BadImage as e: skipped.append((str(f), str(e))); continue
         except Exception as e: skipped.append((str(f), f'{type(e).__name__}: {e}')); continue
@@ -289,7 +298,7 @@ def _demo_photos(out):
     def small(p):
         dst = work/f'{p.stem}.png'
         if not dst.exists():
-            img = load_image(p); img = resize(img, short_side=demo_short_side, method='lanczos') if min(img.size) > demo_short_side else img
+            img = open_image(p); img = resize(img, short_side=demo_short_side, method='lanczos') if min(img.size) > demo_short_side else img
             img.save(dst)
         return dst
     held = [small(p) for p in sample_photos(list(demo_held_back))]
@@ -312,7 +321,7 @@ def _demo_scores(models, held, preset, seed):
     crap, rows, table = get_crappifier(preset), [], []
     for _, m in models: m.eval()
     for p in held:
-        hr = load_image(p)
+        hr = open_image(p)
         lr = crap(hr, file_seed(seed, p.name))
         up = resize(lr, to=hr.size, method='bicubic')
         outs = [up] + [restore(up, m) for _, m in models]
@@ -364,7 +373,7 @@ def _demo_gan(learn, train_files, out, preset, size, bs, gan_minutes):
     export_restorer(gl.model.generator, out/'model_gan.safetensors')
     return gl.model.generator
 
-def demo(out:str='demo_out', # Output folder
+def demo_cmd(out:str='demo_out', # Output folder
          minutes:float=10., # Training budget in minutes (generator)
          preset:str='lesson7', # Degradation preset: lesson7, realistic or bw
          size:int=128, # Training crop size
@@ -402,5 +411,5 @@ def demo(out:str='demo_out', # Output folder
 
 def demo_cli():
     "Console script `lesson7ext-demo`."
-    sys.exit(run_cli(demo, 'lesson7ext-demo'))
+    sys.exit(run_cli(demo_cmd, 'lesson7ext-demo'))
 

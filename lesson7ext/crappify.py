@@ -12,20 +12,19 @@ from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 from fastcore.basics import store_attr, ifnone, patch
-from fastcore.parallel import parallel
-from fastprogress.fastprogress import progress_bar
+from concurrent.futures import ProcessPoolExecutor
 with warnings.catch_warnings():  # fastai's import chain triggers torch's `torch.jit.script` deprecation warning
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.vision.core import PILImage, TensorImage
     from fastai.torch_core import TensorBase
     from fastai.vision.augment import RandTransform
     from fasttransform import ItemTransform
-from .images import BadImage, load_image, list_images, atomic_write, pil2tensor, tensor2pil
+from .images import BadImage, open_image, list_images, atomic_write, pil2tensor, tensor2pil, track
 
 # %% auto #0
 __all__ = ['resize_methods', 'presets', 'Region', 'report_name', 'resample_matrix', 'target_size', 'resize', 'jpeg_bytes', 'jpeg',
            'text_mask', 'watermark', 'gaussian_kernel', 'blur', 'gaussian_noise', 'poisson_noise', 'to_grayscale',
-           'Degradation', 'apply_batch', 'RandResize', 'RandJPEG', 'RandWatermark', 'RandBlur', 'RandNoise',
+           'Degradation', 'apply_to_batch', 'RandResize', 'RandJPEG', 'RandWatermark', 'RandBlur', 'RandNoise',
            'RandGrayscale', 'Crappifier', 'lesson7', 'realistic', 'bw', 'get_crappifier', 'content_seed',
            'CrappifyItem', 'CropContext', 'CrappifyBatch', 'file_seed', 'crappify_file', 'crappify_folder']
 
@@ -281,9 +280,9 @@ class Degradation(RandTransform):
         else: self.prms = [self.sample(rng, (x.shape[-1], x.shape[-2])) for _ in range(len(x))]
 
     def encodes(self, x:Image.Image): return self.apply_pil(x, self.prms[0]) if self.prms[0]['do'] else x
-    def encodes(self, x:TensorImage): return apply_batch(self, x, self.prms)
+    def encodes(self, x:TensorImage): return apply_to_batch(self, x, self.prms)
 
-def apply_batch(step:Degradation, # The degradation
+def apply_to_batch(step:Degradation, # The degradation
                 x, # A batch `(B,C,H,W)` or a list of `(C,H,W)` of different sizes
                 prms:list, # One parameter dict per sample, from `Degradation.sample`
                ):
@@ -432,7 +431,7 @@ class Crappifier:
         seeds = seeds if seeds is not None else [self.next_seed() for _ in range(len(x))]
         prms = [self.params((w, h), s) for s in seeds]
         y = x
-        for j, s in enumerate(self.steps): y = apply_batch(s, y, [p[j] for p in prms])
+        for j, s in enumerate(self.steps): y = apply_to_batch(s, y, [p[j] for p in prms])
         if torch.is_tensor(y): return resize(y, to=(w, h), method=self.up_method)
         return torch.stack([resize(o[None], to=(w, h), method=self.up_method)[0] for o in y])
 
@@ -730,7 +729,7 @@ def crappify_file(src:Path, # Source root
         drawn['prms'] = crap.params(size, s)
         return crap.first_size(size, drawn['prms'])
     try:
-        img = load_image(Path(src)/rel, max_pixels, draft_fn if draft else None)
+        img = open_image(Path(src)/rel, max_pixels, draft_fn if draft else None)
         data, _ = crap.encode(img, s, drawn.get('prms'))
     except BadImage as e: return str(e)
     except Exception as e: return f'failed to crappify: {type(e).__name__}: {e}'
@@ -763,8 +762,10 @@ def crappify_folder(src, # Folder of good images (searched recursively)
     for t in dst.rglob('.*.tmp'): t.unlink()
     done = sum(_out_path(dst, r, crap).exists() for r in rels)
     job = _Job(src, dst, crap, seed, max_pixels, draft)
-    if n_workers <= 1: res = [job(r) for r in (progress_bar(rels, leave=False) if progress else rels)]
-    else: res = parallel(job, rels, n_workers=n_workers, chunksize=max(1, min(32, len(rels) // (4 * n_workers))), progress=progress)
+    if n_workers <= 1: res = [job(r) for r in track(rels, show=progress)]
+    else:
+        with ProcessPoolExecutor(n_workers) as ex:
+            res = list(track(ex.map(job, rels, chunksize=max(1, min(32, len(rels) // (4 * n_workers)))), len(rels), show=progress))
     skipped = [(r, e) for r, e in zip(rels, res) if e is not None]
     lines = ''.join(f'{r}\t{e}\n' for r, e in skipped)
     atomic_write(dst/report_name, ('file\treason\n' + lines).encode())

@@ -76,7 +76,7 @@ with warnings.catch_warnings():
     from fastai.vision.all import (DataBlock, ImageBlock, RandomCrop, FlipItem, Normalize, imagenet_stats, IndexSplitter,
                                    ItemTransform, PILImage, TransformBlock, IntToFloatTensor)
 from .crappify import CrappifyBatch, CropContext, Crappifier, get_crappifier, resize, content_seed
-from .images import load_image, list_images
+from .images import open_image, list_images
 
 def image_files(source=None, # A folder (searched recursively), a list of files, or `None`: `sample_photos()`
                ) -> list:
@@ -122,7 +122,7 @@ class PhotoCache:
         st = os.stat(fn)
         key = (str(fn), st.st_mtime_ns, st.st_size)
         if key in self.items: self.items.move_to_end(key); return self.items[key]
-        ph = self.items[key] = Photo(load_image(fn))
+        ph = self.items[key] = Photo(open_image(fn))
         while len(self.items) > 1 and sum(o.nbytes for o in self.items.values()) > self.max_mb * 2 ** 20: self.items.popitem(last=False)
         return ph
 

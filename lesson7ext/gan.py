@@ -19,11 +19,10 @@ with warnings.catch_warnings():
                                    Normalize, MixedPrecision, L)
     from fastai.vision.gan import (GANLearner, GANTrainer, AdaptiveGANSwitcher, GANDiscriminativeLR, gan_critic, AdaptiveLoss,
                                    accuracy_thresh_expand, basic_generator, basic_critic, generate_noise)
-    from fastprogress.fastprogress import progress_bar
-from .images import atomic_write, to_rgb, save_image
+from .images import atomic_write, to_rgb, save_image, track
 from .data import restoration_dls, image_files, image_grid, sample_photos, extra_training_images
 from .losses import PSNRMetric, SSIMMetric
-from .restore import (restoration_learner, export_restorer, load_restorer, BF16Autocast, bf16_fast, fit_budget, restore, autocast_for)
+from .restore import (restoration_learner, export_restorer, load_restorer, BF16Autocast, bf16_fast, fit_budget, restore, autocast_for, log_lines)
 
 # %% auto #0
 __all__ = ['batch_images', 'save_preds', 'critic_dls', 'critic_min_size', 'critic_learner', 'QuietGANTrainer', 'gan_learner',
@@ -65,7 +64,7 @@ def save_preds(learn:Learner, # A generator learner (`restoration_learner`) or a
     model.eval()
     try:
         with torch.no_grad():
-            for xb, yb in (progress_bar(dl, leave=False) if progress else dl):
+            for xb, yb in track(dl, label='batches', every=20, show=progress):
                 with autocast_for(learn): pred = model(xb)
                 for p, y in zip(batch_images(pred, dl), batch_images(yb, dl)):
                     name = f"{n:05d}_{Path(str(items[n])).stem if n < len(items) else 'img'}.png"
@@ -122,7 +121,7 @@ def critic_learner(dls, # From `critic_dls`
                     metrics=accuracy_thresh_expand, wd=wd, **kwargs)
     cb = _precision_cb(precision, dls.device)
     if cb is not None: learn.add_cb(cb)
-    return learn
+    return log_lines(learn)
 
 # %% ../nbs/05_gan.ipynb #c1d3f3ca
 class QuietGANTrainer(GANTrainer):
@@ -165,7 +164,7 @@ def gan_learner(gen_learn:Learner, # The pretrained generator (`restoration_lear
     _quiet_trainer(learn)
     if hasattr(gen_learn, 'unet_config'): learn.model.generator.unet_config = gen_learn.unet_config
     learn.gen_learn, learn.crit_learn = gen_learn, crit_learn
-    return learn
+    return log_lines(learn)
 
 # %% ../nbs/05_gan.ipynb #8eb1d3ba
 class SampleGrid(Callback):
@@ -305,17 +304,6 @@ class StopAfter(Callback):
         if (self.iters is not None and self.n >= self.iters) or (self.minutes is not None and time.time() - self.t0 > self.minutes * 60):
             raise CancelFitException()
 
-# %% ../nbs/05_gan.ipynb #bb3fddb4
-class _Poison(Callback):
-    "Test helper: make the loss NaN at training batch `at`."
-    order = 15
-    def __init__(self, at:int): self.at = at
-    def before_fit(self): self.n = 0
-    def after_loss(self):
-        if self.training:
-            self.n += 1
-            if self.n == self.at: self.learn.loss = self.learn.loss_grad = self.learn.loss * float('nan')
-
 # %% ../nbs/05_gan.ipynb #92ac2d59
 def _save_sd(model, path):
     from safetensors.torch import save_file
@@ -393,25 +381,14 @@ def nogan(source=None, # Good photos: a folder, a list of files, or `None` for t
     export_restorer(learn.model.generator, out/'generator_gan.safetensors', scale=getattr(learn.dls, 'scale', 1))
     return learn
 
-# %% ../nbs/05_gan.ipynb #60003648
-class _Interrupt(Callback):
-    "Test helper: raise `KeyboardInterrupt` at training batch `at`."
-    order = 99
-    def __init__(self, at:int): self.at = at
-    def before_fit(self): self.n = 0
-    def after_batch(self):
-        if self.training:
-            self.n += 1
-            if self.n == self.at: raise KeyboardInterrupt
-
 # %% ../nbs/05_gan.ipynb #7dda1dc6
 def edge_sharpness(img, # A PIL image or an `(H,W)`/`(H,W,3)` array in 0-255
                   ) -> float:
-    "Mean gradient magnitude of the luminance (central differences, 0-255 scale)."
+    "Mean gradient magnitude of the luminance (central differences inside the border, 0-255 scale)."
     a = np.asarray(img.convert('L') if isinstance(img, Image.Image) else img, dtype=np.float64)
     if a.ndim == 3: a = a @ np.array([0.299, 0.587, 0.114])
-    gx, gy = (a[1:-1, 2:] - a[1:-1, :-2]) / 2, (a[2:, 1:-1] - a[:-2, 1:-1]) / 2
-    return float(np.sqrt(gx ** 2 + gy ** 2).mean())
+    gy, gx = np.gradient(a)
+    return float(np.hypot(gx, gy)[1:-1, 1:-1].mean())
 
 # %% ../nbs/05_gan.ipynb #b52df8ec
 class _RandomPatch:
@@ -462,7 +439,7 @@ def wgan_learner(dls, # From `noise_dls`
     learn = GANLearner.wgan(dls, gen, crit, clip=clip, opt_func=partial(Adam, mom=0.), show_img=False, cbs=L(pc), **kwargs)
     _quiet_trainer(learn)
     learn.recorder.train_metrics, learn.recorder.valid_metrics = True, False
-    return learn
+    return log_lines(learn)
 
 # %% ../nbs/05_gan.ipynb #7696b5c2
 def wgan(source=None, # Folder of images, or `None` for the bundled photos

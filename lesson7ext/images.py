@@ -6,7 +6,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/images.html.md"""
 
 # %% ../nbs/00_images.ipynb #bd6d1d0a
 from __future__ import annotations
-import os, tempfile, warnings
+import os, sys, tempfile, time, warnings
 from pathlib import Path
 import numpy as np, torch
 from PIL import Image, ImageOps
@@ -16,9 +16,9 @@ with warnings.catch_warnings():  # fastai's import chain triggers torch's `torch
     import torchvision.transforms.functional as TF
 
 # %% auto #0
-__all__ = ['image_extensions', 'output_exts', 'BadImage', 'to_rgb', 'load_image', 'list_images', 'usable_images', 'pil2tensor',
+__all__ = ['image_extensions', 'output_exts', 'BadImage', 'to_rgb', 'open_image', 'list_images', 'usable_images', 'pil2tensor',
            'tensor2pil', 'atomic_write', 'save_image', 'save_safetensors', 'output_format', 'output_names',
-           'image_metadata']
+           'image_metadata', 'interactive', 'track']
 
 # %% ../nbs/00_images.ipynb #8a7e477f
 class BadImage(Exception):
@@ -38,7 +38,7 @@ def to_rgb(img:Image.Image, # Any PIL image
     return img.convert('RGB')
 
 # %% ../nbs/00_images.ipynb #0f6c56c2
-def load_image(fn:Path, # Image file
+def open_image(fn:Path, # Image file
                max_pixels:int=178_956_970, # Refuse images with more pixels (decompression bombs); Pillow's own limit is the default
                draft_fn=None, # Called with the upright `(w,h)`; returns a smaller `(w,h)` to decode a JPEG at, or `None`
                rgb:bool=True, # Convert to RGB (`to_rgb`); `False` keeps the mode (gray, alpha, 16-bit...)
@@ -80,12 +80,12 @@ def list_images(folder, # A folder, searched recursively
 
 # %% ../nbs/00_images.ipynb #05ce1ae2
 def usable_images(files:list, # Image files
-                  max_pixels:int=178_956_970, # As `load_image`
+                  max_pixels:int=178_956_970, # As `open_image`
                  ) -> tuple:
-    "`(good, [(file, reason)])`: the files `load_image` opens (JPEGs decoded at 1/8 scale, so the check is quick), and why the others fail."
+    "`(good, [(file, reason)])`: the files `open_image` opens (JPEGs decoded at 1/8 scale, so the check is quick), and why the others fail."
     good, bad = [], []
     for f in files:
-        try: load_image(f, max_pixels, draft_fn=lambda s: (max(1, s[0] // 8), max(1, s[1] // 8)))
+        try: open_image(f, max_pixels, draft_fn=lambda s: (max(1, s[0] // 8), max(1, s[1] // 8)))
         except BadImage as e:
             bad.append((f, str(e)))
             continue
@@ -173,7 +173,7 @@ def output_names(inputs:list, # Image files and folders
     return pairs, skipped
 
 # %% ../nbs/00_images.ipynb #26104af1
-def image_metadata(img:Image.Image, # An image from `load_image` (EXIF orientation already applied)
+def image_metadata(img:Image.Image, # An image from `open_image` (EXIF orientation already applied)
                   ) -> dict:
     "Keyword arguments for `save_image` that carry `img`'s ICC profile and EXIF (orientation reset to 1)."
     meta = {}
@@ -183,3 +183,26 @@ def image_metadata(img:Image.Image, # An image from `load_image` (EXIF orientati
         if 0x0112 in ex: ex[0x0112] = 1
         meta['exif'] = ex.tobytes()
     return meta
+
+# %% ../nbs/00_images.ipynb #c3fa2e9a
+def interactive() -> bool:
+    "Whether progress goes to a person: a notebook, or a terminal on stdout."
+    from fastprogress.fastprogress import IN_NOTEBOOK
+    return bool(IN_NOTEBOOK) or sys.stdout.isatty()
+
+def track(items, # An iterable (with `total`, or a length)
+             total:int=None, # Number of items (default: `len(items)`)
+             label:str='files', # What the items are, for the log lines
+             every:int=100, # One log line per this many items when not `interactive()`
+             show:bool=True, # False: no bar, no lines
+             bar:bool=None, # A bar (True) or log lines (False); default: a bar when `interactive()`
+            ):
+    "Iterate over `items` with a progress bar on a terminal or notebook, or one log line per `every` items otherwise."
+    from fastprogress.fastprogress import progress_bar
+    total = len(items) if total is None else total
+    if not show: yield from items; return
+    if interactive() if bar is None else bar: yield from progress_bar(items, total=total, leave=False); return
+    t0 = time.time()
+    for i, o in enumerate(items, 1):
+        yield o
+        if i % every == 0 or i == total: print(f"{i}/{total} {label} ({time.time() - t0:.0f} s)", flush=True)

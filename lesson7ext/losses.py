@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr, ifnone
 from PIL import Image
-from .crappify import get_crappifier, RandWatermark, watermark, load_image, resize, file_seed
+from .crappify import get_crappifier, RandWatermark, watermark, open_image, resize, file_seed
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     import torchvision
@@ -136,10 +136,11 @@ class FeatureLoss(nn.Module):
 # %% ../nbs/03_losses.ipynb #e0a052f7
 def rgb_to_y(x:np.ndarray, # Image `(H,W,3)` or `(3,H,W)` in `[0,1]`
             ) -> np.ndarray:
-    "Luma Y (ITU-R BT.601, range 16-235) of `x`, float64."
+    "Luma Y (ITU-R BT.601, range 16-235) of `x`, float64 (scikit-image's `rgb2ycbcr`)."
+    from skimage.color import rgb2ycbcr
     x = np.asarray(x, dtype=np.float64)
     if x.shape[0] == 3 and x.shape[-1] != 3: x = x.transpose(1, 2, 0)
-    return 16. + x @ np.array([65.481, 128.553, 24.966])
+    return rgb2ycbcr(x)[..., 0]
 
 def _prep(img, border, y_channel):
     a = np.asarray(img.detach().float().cpu().permute(1, 2, 0) if torch.is_tensor(img) else img, dtype=np.float64)
@@ -233,7 +234,7 @@ def heldout_pairs(folder, # Good photos never trained on (e.g. CSet5)
     if task not in heldout_tasks: raise ValueError(f"unknown task {task!r}; choose from {', '.join(heldout_tasks)}")
     out = []
     for f in sorted(Path(folder).glob('*.png')):
-        hr, s, mask = load_image(f), file_seed(seed, f.name), None
+        hr, s, mask = open_image(f), file_seed(seed, f.name), None
         if task == 'x4':
             w, h = hr.size; hr = hr.crop((0, 0, w - w % 4, h - h % 4))
             inp = hr.resize((hr.width // 4, hr.height // 4), Image.Resampling.BICUBIC)

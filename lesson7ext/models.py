@@ -13,13 +13,14 @@ from fastcore.basics import store_attr, ifnone
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.vision.all import (ConvLayer, MergeLayer, SequentialEx, Flatten, DataBlock, ImageBlock, CategoryBlock, PILImageBW,
-                                   IndexSplitter, GrandparentSplitter, parent_label, get_image_files, Normalize, untar_data, URLs,
+                                   RandomSplitter, GrandparentSplitter, parent_label, get_image_files, Normalize, untar_data, URLs,
                                    Learner, accuracy)
+from .restore import final_metrics
 
 # %% auto #0
-__all__ = ['digits_arrays', 'digits_dls', 'mnist_dls', 'conv', 'conv2', 'ResBlock', 'plain_cnn', 'conv_and_res', 'lesson_resnet',
-           'PlainBlock', 'resnet', 'n_layers', 'fit_classifier', 'dense_layer', 'dense_block', 'transition', 'densenet',
-           'SimpleUnet']
+__all__ = ['digits_arrays', 'digits_dls', 'mnist_dls', 'conv', 'conv2', 'LessonResBlock', 'plain_cnn', 'conv_and_res',
+           'lesson_resnet', 'PlainBlock', 'resnet', 'n_layers', 'fit_classifier', 'dense_layer', 'dense_block',
+           'transition', 'densenet', 'SimpleUnet']
 
 # %% ../nbs/06_models.ipynb #29f28ae9
 def digits_arrays(size:int=28, # Side of the upsampled images
@@ -40,10 +41,8 @@ def digits_dls(bs:int=64, # Batch size
               ):
     "`DataLoaders` of the bundled digits as 1-channel images (like MNIST), labels 0-9."
     imgs, ys = digits_arrays(size)
-    idx = np.random.RandomState(seed).permutation(len(ys))
-    valid = sorted(idx[:round(valid_pct * len(ys))].tolist())
     db = DataBlock(blocks=(ImageBlock(PILImageBW), CategoryBlock), get_items=lambda _: list(range(len(ys))),
-                   get_x=lambda i: imgs[i], get_y=lambda i: str(ys[i]), splitter=IndexSplitter(valid),
+                   get_x=lambda i: imgs[i], get_y=lambda i: str(ys[i]), splitter=RandomSplitter(valid_pct, seed=seed),
                    batch_tfms=[Normalize.from_stats(0.1307, 0.3081)])
     return db.dataloaders(None, bs=bs, num_workers=0, **kwargs)
 
@@ -75,7 +74,7 @@ def conv2(ni:int, # Input channels
     "3x3 convolution, batchnorm, ReLU (fastai's `ConvLayer`)."
     return ConvLayer(ni, nf, ks=3, stride=stride, act_cls=nn.ReLU if act else None)
 
-class ResBlock(nn.Module):
+class LessonResBlock(nn.Module):
     "The residual block: `x + conv2(conv1(x))`, starting as the identity."
     zero_start = True  # second batchnorm at zero
     def __init__(self,
@@ -106,8 +105,8 @@ def plain_cnn(n_in:int=1, # Image channels
 def conv_and_res(ni:int, # Input channels
                  nf:int, # Output channels
                 ) -> nn.Sequential:
-    "A stride-2 `conv2` then a `ResBlock`."
-    return nn.Sequential(conv2(ni, nf), ResBlock(nf))
+    "A stride-2 `conv2` then a `LessonResBlock`."
+    return nn.Sequential(conv2(ni, nf), LessonResBlock(nf))
 
 def lesson_resnet(n_in:int=1, # Image channels
                   n_out:int=10, # Classes
@@ -117,8 +116,8 @@ def lesson_resnet(n_in:int=1, # Image channels
                          conv2(16, n_out, act=False), Flatten())
 
 # %% ../nbs/06_models.ipynb #61e5d647
-class PlainBlock(ResBlock):
-    "`ResBlock` without the shortcut: `relu(conv2(conv1(x)))`, batchnorms at their usual start."
+class PlainBlock(LessonResBlock):
+    "`LessonResBlock` without the shortcut: `relu(conv2(conv1(x)))`, batchnorms at their usual start."
     zero_start = False
     def forward(self, x): return F.relu(self.conv2(self.conv1(x)))
 
@@ -128,8 +127,8 @@ def resnet(n:int=3, # Blocks per stage: 6n+2 layers (3: ResNet-20, 9: ResNet-56)
            nf:int=16, # Channels of the first stage (doubled at each of the next two)
            residual:bool=True, # False: the plain network of the same depth
           ) -> nn.Sequential:
-    "A CIFAR-style ResNet (or its plain twin) of 6n+2 layers built from `conv2` and `ResBlock`."
-    block = ResBlock if residual else PlainBlock
+    "A CIFAR-style ResNet (or its plain twin) of 6n+2 layers built from `conv2` and `LessonResBlock`."
+    block = LessonResBlock if residual else PlainBlock
     layers = [conv2(n_in, nf, stride=1)]
     for i, c in enumerate([nf, nf * 2, nf * 4]):  # stages 2 and 3 start by halving the image and doubling the channels
         layers += [block(c // 2 if i else c, c, stride=2 if i else 1)] + [block(c) for _ in range(n - 1)]
@@ -153,7 +152,7 @@ def fit_classifier(model:nn.Module, # A classifier
     learn = Learner(dls, model, loss_func=F.cross_entropy, metrics=accuracy, **kwargs)
     t0 = time.time()
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-    learn.seconds, learn.accuracy = time.time() - t0, float(learn.recorder.values[-1][2])
+    learn.seconds, learn.accuracy = time.time() - t0, final_metrics(learn)['accuracy']
     return learn
 
 # %% ../nbs/06_models.ipynb #31413266
@@ -204,7 +203,7 @@ class SimpleUnet(nn.Module):
         store_attr()
         ch = [nf * 2 ** i for i in range(depth + 1)]
         self.stem = nn.Sequential(conv2(n_in, nf, stride=1), conv2(nf, nf, stride=1))
-        self.downs = nn.ModuleList([nn.Sequential(conv2(ch[i], ch[i + 1]), ResBlock(ch[i + 1])) for i in range(depth)])
+        self.downs = nn.ModuleList([nn.Sequential(conv2(ch[i], ch[i + 1]), LessonResBlock(ch[i + 1])) for i in range(depth)])
         self.ups = nn.ModuleList([nn.ConvTranspose2d(ch[i + 1], ch[i], 2, stride=2) for i in reversed(range(depth))])
         self.decs = nn.ModuleList([nn.Sequential(conv2(2 * ch[i], ch[i], stride=1), conv2(ch[i], ch[i], stride=1)) for i in reversed(range(depth))])
         self.head = nn.Conv2d(nf, n_out, 1)

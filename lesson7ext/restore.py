@@ -6,7 +6,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/restore.html.md"""
 
 # %% ../nbs/04_restore.ipynb #ac6c8ecc
 from __future__ import annotations
-import json, hashlib, os, time, warnings
+import io, json, hashlib, os, time, warnings
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
@@ -14,15 +14,17 @@ from fastcore.basics import store_attr, ifnone
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.vision.all import (Learner, unet_learner, ConvLayer, ResBlock, PixelShuffle_ICNR, SelfAttention, NormType,
-                                   Callback, CancelFitException, CancelTrainException, ParamScheduler, combined_cos, L, ChannelsLast, Adam, imagenet_stats, create_unet_model, MixedPrecision)
+                                   Callback, CancelFitException, CancelTrainException, ParamScheduler, combined_cos, L, ChannelsLast, Adam, imagenet_stats, create_unet_model, MixedPrecision,
+                                   ProgressCallback, save_model, load_model)
 from .crappify import resize
-from .images import to_rgb, save_safetensors
+from .images import to_rgb, save_safetensors, interactive, atomic_write
 from .losses import FeatureLoss, PSNRMetric, SSIMMetric, warn_once, imagenet_vgg_state
 import lesson7ext
 
 # %% auto #0
 __all__ = ['weights_dir', 'shipped_names', 'RestoreUnet', 'bf16_fast', 'BF16Autocast', 'default_loss', 'restoration_learner',
-           'autocast_for', 'TimeBudget', 'fit_budget', 'restore_tensor', 'restore', 'RestorerFileError', 'model_config',
+           'log_lines', 'final_metrics', 'autocast_for', 'TimeBudget', 'fit_budget', 'BudgetCheckpoint',
+           'resume_budget', 'drop_checkpoint', 'restore_tensor', 'restore', 'RestorerFileError', 'model_config',
            'build_model', 'export_restorer', 'shipped_models', 'model_file', 'load_restorer', 'model_card']
 
 # %% ../nbs/04_restore.ipynb #09151a2f
@@ -133,7 +135,24 @@ def restoration_learner(dls, # From `restoration_dls`
     if isinstance(learn.loss_func, FeatureLoss): learn.metrics += learn.loss_func.metrics()
     if bf16 is True or (bf16 == 'auto' and bf16_fast(dls.device)): learn.add_cb(BF16Autocast())
     if channels_last: learn.add_cb(ChannelsLast())
+    return log_lines(learn)
+
+def log_lines(learn:Learner, # Any fastai learner
+              force:bool=False, # Switch even on a terminal or in a notebook
+             ) -> Learner:
+    "Where output goes to a log (not a terminal, not a notebook): no progress bar, one line per epoch with names."
+    if not force and interactive(): return learn
+    learn.remove_cbs([c for c in learn.cbs if isinstance(c, ProgressCallback)])
+    def line(log):
+        names = learn.recorder.metric_names
+        print(' '.join(f"{n} {v:.4f}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(names, log)), flush=True)
+    learn.logger = line
     return learn
+
+def final_metrics(learn:Learner) -> dict:
+    "The last epoch's losses and metrics by name (`{'train_loss':..., 'valid_loss':..., 'psnr':...}`), `{}` before any epoch."
+    rec = learn.recorder
+    return dict(zip(rec.metric_names[1:-1], map(float, rec.values[-1]))) if rec.values else {}
 
 def autocast_for(learn):
     "An autocast context matching the learner's mixed-precision callback (`BF16Autocast`, fastai's fp16 `MixedPrecision`), or a no-op."
@@ -150,10 +169,14 @@ class TimeBudget(Callback):
                  minutes:float, # Wall-clock budget of the whole fit, validation included
                  valid_every:float=None, # Also end an epoch (and validate) after this many minutes of training
                  clock=time.monotonic, # Seconds from an arbitrary origin (a fake clock in tests)
+                 spent:float=0., # Minutes of the budget an interrupted earlier run already used (resuming)
                 ): store_attr()
 
+    @property
+    def minutes_spent(self) -> float: return (self.clock() - self.t0) / 60
+
     def before_fit(self):
-        self.t0 = self.clock()
+        self.t0 = self.clock() - self.spent * 60
         self.end, self.last_valid = self.t0 + self.minutes * 60, self.t0
         self.prev = self.step = self.valid_cost = None
         self.steps, self.done = 0, False
@@ -206,6 +229,7 @@ def fit_budget(learn:Learner, # The learner
                moms:tuple=None, # Momentums (default: the learner's)
                wd:float=None, # Weight decay (default: the learner's)
                clock=time.monotonic, # The clock `TimeBudget` reads
+               spent:float=0., # Minutes already trained by an interrupted run (`BudgetCheckpoint`): resume the schedule there
               ) -> Learner:
     "Train with `fit_one_cycle`'s schedule laid over `minutes` of wall clock: the budget is used and the schedule ends annealed."
     if learn.opt is None: learn.create_opt()
@@ -213,8 +237,45 @@ def fit_budget(learn:Learner, # The learner
     lr_max = np.array([h['lr'] for h in learn.opt.hypers])
     scheds = {'lr': combined_cos(pct_start, lr_max / div, lr_max, lr_max / div_final),
               'mom': combined_cos(pct_start, *ifnone(moms, learn.moms))}
-    learn.fit(100_000, cbs=[ParamScheduler(scheds), TimeBudget(minutes, valid_every, clock)] + L(cbs), wd=wd)
+    learn.fit(100_000, cbs=[ParamScheduler(scheds), TimeBudget(minutes, valid_every, clock, spent)] + L(cbs), wd=wd)
     return learn
+
+# %% ../nbs/04_restore.ipynb #d2e9bfa7
+class BudgetCheckpoint(Callback):
+    "Every `every` seconds of training and after each epoch: model, optimizer and the budget's minutes spent, written atomically."
+    order = 70
+    def __init__(self,
+                 path, # Checkpoint file (a `.json` beside it holds the minutes spent and the run's `key`)
+                 key:str='', # What identifies the run (its arguments): `resume_budget` resumes only the same run
+                 every:float=60., # Seconds between checkpoints
+                 clock=time.monotonic, # The clock (a fake one in tests)
+                ): store_attr(); self.path = Path(path)
+    def before_fit(self): self.last, self.tb = self.clock(), next(c for c in self.learn.cbs if isinstance(c, TimeBudget))
+    def after_batch(self):
+        if self.training and self.clock() - self.last >= self.every: self.save()
+    def after_epoch(self): self.save()
+    def save(self):
+        buf = io.BytesIO(); save_model(buf, self.model, self.opt)
+        atomic_write(self.path, buf.getvalue())
+        atomic_write(self.path.with_name(self.path.name + '.json'), json.dumps(dict(spent=self.tb.minutes_spent, key=self.key)).encode())
+        self.last = self.clock()
+
+def resume_budget(learn:Learner, # The learner to resume (same architecture)
+                  path, # A `BudgetCheckpoint` file
+                  key:str='', # The run's key: a checkpoint of another run is ignored
+                 ) -> float:
+    "Load the checkpoint at `path` into `learn` (model and optimizer) if it belongs to run `key`; the minutes it had spent, or 0."
+    path = Path(path); meta = path.with_name(path.name + '.json')
+    if not (path.exists() and meta.exists()): return 0.
+    st = json.loads(meta.read_text())
+    if st.get('key') != key: return 0.
+    if learn.opt is None: learn.create_opt()
+    load_model(path, learn.model, learn.opt, with_opt=True)
+    return float(st['spent'])
+
+def drop_checkpoint(path):
+    "Delete a `BudgetCheckpoint` file and its `.json` (the run finished)."
+    for f in (Path(path), Path(str(path) + '.json')): f.unlink(missing_ok=True)
 
 # %% ../nbs/04_restore.ipynb #c61e7257
 def _ramp(n, overlap, lo_edge, hi_edge):

@@ -14,6 +14,7 @@ with warnings.catch_warnings():
     from fastai.text.data import LMDataLoader
     from fastai.callback.all import ModelResetter  # (also patches `fit_one_cycle`, `no_bar` onto `Learner`)
     from fastai.layers import BatchNorm1dFlat
+from .restore import final_metrics
 
 # %% auto #0
 __all__ = ['rnn_models', 'rnn_recipes', 'number_words', 'human_numbers', 'human_numbers_dls', 'loss_last', 'acc_last', 'loss_all',
@@ -188,5 +189,5 @@ def fit_rnn(name:str, # 'Model0' ... 'Model5'
     epochs, lr = epochs or rnn_recipes[name][0], lr or rnn_recipes[name][1]
     t0 = time.time()
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-    learn.seconds, learn.accuracy = time.time() - t0, float(learn.recorder.values[-1][2])
+    learn.seconds, learn.accuracy = time.time() - t0, list(final_metrics(learn).values())[2]  # the one metric: acc_last or acc_all
     return learn

@@ -1,9 +1,9 @@
-"crappify_folder and load_image on real photos and on every kind of bad input."
+"crappify_folder and open_image on real photos and on every kind of bad input."
 import os, shutil
 import numpy as np, pytest
 from PIL import Image
 
-from lesson7ext.crappify import crappify_folder, load_image, BadImage, report_name, lesson7, file_seed
+from lesson7ext.crappify import crappify_folder, open_image, BadImage, report_name, lesson7, file_seed
 
 def read_report(dst):
     lines = (dst/report_name).read_text().splitlines()
@@ -27,31 +27,31 @@ def test_corpus_outcomes(corpus, tmp_path):
 @pytest.mark.parametrize('draft', [False, True])
 def test_exif_rotation(corpus, draft):
     src, _ = corpus
-    im = load_image(src/'odd'/'rotated.jpg', draft_fn=(lambda s: (s[0] // 4, s[1] // 4)) if draft else None)
+    im = open_image(src/'odd'/'rotated.jpg', draft_fn=(lambda s: (s[0] // 4, s[1] // 4)) if draft else None)
     assert im.size[0] < im.size[1]                  # landscape file, portrait photo
     a = np.asarray(im).astype(int)
     assert a[:4].mean() > 200 and a[-4:].mean() < 50  # white half ends on top after a 90 degree turn
 
 def test_modes(corpus):
     src, _ = corpus
-    assert np.asarray(load_image(src/'odd'/'white16.png')).min() == 255  # 16-bit white stays white, not clipped
-    rgba = np.asarray(load_image(src/'odd'/'rgba.png')).astype(int)
+    assert np.asarray(open_image(src/'odd'/'white16.png')).min() == 255  # 16-bit white stays white, not clipped
+    rgba = np.asarray(open_image(src/'odd'/'rgba.png')).astype(int)
     assert (rgba[:, :60] == [255, 0, 0]).all() and (rgba[:, 70:] == 255).all()  # transparent -> white, not black
-    assert load_image(src/'odd'/'cmyk.jpg').mode == 'RGB'
-    g = np.asarray(load_image(src/'odd'/'gray.png')).astype(int)
+    assert open_image(src/'odd'/'cmyk.jpg').mode == 'RGB'
+    g = np.asarray(open_image(src/'odd'/'gray.png')).astype(int)
     assert (g[..., 0] == g[..., 1]).all()
-    assert abs(np.asarray(load_image(src/'odd'/'palette.png')).astype(int).mean() - np.asarray(load_image(src/'good'/'coffee.png')).mean()) < 10
+    assert abs(np.asarray(open_image(src/'odd'/'palette.png')).astype(int).mean() - np.asarray(open_image(src/'good'/'coffee.png')).mean()) < 10
 
 @pytest.mark.parametrize('name,why', [('empty.jpg', 'empty'), ('notes.png', 'not an image'), ('truncated.jpg', 'truncated'),
                                       ('bomb.png', 'decompression bomb')])
 def test_bad_inputs_raise_one_line(corpus, name, why):
     src, _ = corpus
-    with pytest.raises(BadImage) as e: load_image(src/'bad'/name)
+    with pytest.raises(BadImage) as e: open_image(src/'bad'/name)
     assert why in str(e.value) and '\n' not in str(e.value)
 
 def test_pixel_limit(corpus):
     src, _ = corpus
-    with pytest.raises(BadImage, match='over the limit'): load_image(src/'good'/'coffee.png', max_pixels=1000)
+    with pytest.raises(BadImage, match='over the limit'): open_image(src/'good'/'coffee.png', max_pixels=1000)
 
 def test_deterministic_across_workers(corpus, tmp_path):
     src, exp = corpus

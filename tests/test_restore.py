@@ -112,3 +112,27 @@ def test_train_skips_bad_photos(tmp_path):
     for p in src.glob('c*'): p.unlink()
     r = run('lesson7ext-train', str(src), '--out', str(tmp_path/'n.safetensors'), '--minutes', '0.05')
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and 'usable photos' in r.stderr, r.stderr
+
+def test_train_killed_then_resumed(tmp_path):
+    "Ctrl-C mid-run, then the same command: it resumes from its checkpoint and ends where an uninterrupted run would."
+    import json, signal, time
+    from lesson7ext.restore import model_card
+    src = tmp_path/'s'; src.mkdir()
+    for p in sample_photos(['chelsea', 'coffee', 'rocket']): shutil.copy(p, src/p.name)
+    model = tmp_path/'m.safetensors'
+    cmd = ['lesson7ext-train', str(src), '--out', str(model), '--minutes', '0.6', '--size', '64', '--bs', '4', '--quiet']
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    meta = tmp_path/'m.safetensors.partial.json'
+    t0 = time.time()
+    while time.time() - t0 < 120 and not (meta.exists() and json.loads(meta.read_text())['spent'] > 0.15): time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130 and 'rerun the same command to resume' in err and not model.exists(), (p.returncode, err[-1500:])
+    spent = json.loads(meta.read_text())['spent']
+    r = run(*cmd)
+    assert r.returncode == 0 and 'resuming an interrupted run' in r.stdout, (r.stdout, r.stderr[-1500:])
+    card = model_card(model)
+    assert abs(card['resumed_at'] - spent) < 1e-3 and spent > 0.15
+    assert abs(card['trained_minutes'] - 0.6) < 0.06, card        # the two parts use the budget (within 10 %)
+    assert abs(card['final_lr'] - 3e-3 / 1e5) < 1e-9, card          # and end at the schedule's end, as an uninterrupted run
+    assert not meta.exists() and not (tmp_path/'m.safetensors.partial').exists()

@@ -17,8 +17,8 @@ import numpy as np, torch
 
 root = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(root))
-from fastai.vision.all import Callback, ProgressCallback, save_model, load_model
-from lesson7ext.crappify import load_image, resize
+from fastai.vision.all import Callback, save_model, load_model
+from lesson7ext.crappify import open_image, resize
 from lesson7ext.data import restoration_dls, sample_photos, extra_training_images
 from lesson7ext.restore import restoration_learner, export_restorer, weights_dir, load_restorer
 from lesson7ext.cli import demo_held_back
@@ -48,7 +48,7 @@ def train_files(data, work):
         dst = d/f'{kind}_{f.stem}.png'
         if not dst.exists():
             d.mkdir(parents=True, exist_ok=True)
-            im = load_image(f)
+            im = open_image(f)
             if kind == 'sun' and min(im.size) > 480: im = resize(im, short_side=480, method='lanczos')
             tmp = dst.with_name(f'.{dst.name}.tmp'); im.save(tmp, format='png'); os.replace(tmp, dst)
         files.append(dst)
@@ -111,7 +111,6 @@ def run(name, data, work):
         load_model(ckpt_dir/f'{name}.pth', learn.model, learn.opt, with_opt=True)
         print(f"{name}: resuming after epoch {state['epoch']} ({state['minutes']:.1f} min done)", flush=True)
     log_dir.mkdir(parents=True, exist_ok=True)
-    if not sys.stdout.isatty(): learn.remove_cb(ProgressCallback)
     if state['epoch'] < r['epochs']:
         learn.fit_one_cycle(r['epochs'], r['lr'], start_epoch=state['epoch'], cbs=EpochCheckpoint(name, state['epoch'], state['minutes']))
         state = json.loads((ckpt_dir/f'{name}.json').read_text())
