@@ -396,7 +396,7 @@ class Crappifier:
     def __init__(self,
                  *steps:Degradation, # The degradations, in order
                  seed:int=None, # Seed of the per-image seeds drawn when none is given
-                 up_method:str='bilinear', # How a batch is resized back to its own size
+                 up_method:str='bicubic', # How a batch is resized back (`batch`): bicubic, as the item path, `restore` and the demo
                  name:str=None, # Name shown in `repr`
                 ):
         self.steps, self.up_method, self.name = list(steps), up_method, name
@@ -425,15 +425,16 @@ class Crappifier:
             if p['do']: img = s.apply_pil(img, p)
         return img
 
-    def batch(self, x:torch.Tensor, seeds:list=None) -> torch.Tensor:
-        "Crappify float batch `x` `(B,C,H,W)` in `[0,1]`, one seed per sample, and return it at its own size."
+    def batch(self, x:torch.Tensor, seeds:list=None, to:tuple=None, up_method:str=None) -> torch.Tensor:
+        "Crappify float batch `x` `(B,C,H,W)` in `[0,1]`, one seed per sample, resized back to `to` (default: its own size)."
         h, w = x.shape[-2:]
         seeds = seeds if seeds is not None else [self.next_seed() for _ in range(len(x))]
         prms = [self.params((w, h), s) for s in seeds]
         y = x
         for j, s in enumerate(self.steps): y = apply_to_batch(s, y, [p[j] for p in prms])
-        if torch.is_tensor(y): return resize(y, to=(w, h), method=self.up_method)
-        return torch.stack([resize(o[None], to=(w, h), method=self.up_method)[0] for o in y])
+        to, m = ifnone(to, (w, h)), ifnone(up_method, self.up_method)
+        if torch.is_tensor(y): return resize(y, to=to, method=m)
+        return torch.stack([resize(o[None], to=to, method=m)[0] for o in y])
 
     def __call__(self, x, seed=None):
         "Crappify a PIL image (`seed`: an int) or a batch (`seed`: one int per sample)."
@@ -640,8 +641,8 @@ def crop_tensor(self:Crappifier,
 def content_seed(x, # A PIL image or a `(C,H,W)` float tensor in `[0,1]`
                  base:int=0, # Mixed into the seed
                 ) -> int:
-    "A seed from `base` and the 8-bit pixels of `x`: the same image always gets the same seed."
-    b = x.tobytes() if isinstance(x, Image.Image) else _to_u8(x).cpu().numpy().tobytes()
+    "A seed from `base` and the 8-bit pixels of `x`: the same image always gets the same seed, as PIL image or tensor."
+    b = x.tobytes() if isinstance(x, Image.Image) else _to_u8(x).permute(1, 2, 0).contiguous().cpu().numpy().tobytes()  # PIL's order: rows, columns, channels
     return int.from_bytes(hashlib.sha256(str(base).encode() + b).digest()[:8], 'little') >> 1
 
 class _CrappifyPair(ItemTransform):
@@ -682,10 +683,8 @@ class CrappifyBatch(_CrappifyPair):
         y = b[1].float()
         h, w = y.shape[-2:]
         x = resize(y, scale=1 / self.scale, method='bicubic') if self.scale != 1 else y
-        if self.crap is not None:
-            seeds = [content_seed(o, self.valid_seed) for o in y] if self.valid else None
-            x = self.crap.batch(x, seeds)
-        x = resize(x, to=(w, h), method=self.up_method)
+        if self.crap is None: x = resize(x, to=(w, h), method=self.up_method)
+        else: x = self.crap.batch(x, [content_seed(o, self.valid_seed) for o in y] if self.valid else None, (w, h), self.up_method)
         return (type(b[0])(x.to(b[0].dtype)) if torch.is_tensor(b[0]) else x, *b[1:])
 
     def from_context(self, b):
