@@ -21,7 +21,8 @@ from lesson7ext.crappify import lesson7, file_seed, open_image, resize
 from lesson7ext.losses import psnr, ssim, FeatureLoss
 from lesson7ext.data import restoration_dls, image_grid
 from lesson7ext.restore import restore, load_restorer
-from lesson7ext.gan import nogan, edge_sharpness, gan_learner
+from lesson7ext.gan import nogan, gan_learner
+from lesson7ext.losses import edge_sharpness
 
 BORDER = 4
 

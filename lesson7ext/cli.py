@@ -14,13 +14,13 @@ from fastcore.script import anno_parser
 from PIL import Image
 from .crappify import crappify_folder, get_crappifier, presets, report_name, resize, file_seed
 from .images import open_image, BadImage, usable_images, atomic_write, save_image, to_rgb, output_names, output_format, output_exts, image_metadata, track
-from .data import sample_photos, image_grid, restoration_dls, image_files, extra_training_images
+from .data import sample_photos, image_grid, image_files, extra_training_images
 from .restore import final_metrics
 
 # %% auto #0
-__all__ = ['demo_held_back', 'demo_gan_weights', 'demo_short_side', 'demo_init', 'UsageError', 'run_cli', 'finish',
-           'crappify_cmd', 'crappify_cli', 'train_model', 'train_cmd', 'train_cli', 'restore_files', 'list_models',
-           'restore_cmd', 'restore_cli', 'colorize_cmd', 'colorize_cli', 'wgan_cmd', 'wgan_cli', 'demo_cmd', 'demo_cli']
+__all__ = ['demo_held_back', 'demo_gan_weights', 'demo_short_side', 'demo_init', 'demo_task', 'UsageError', 'run_cli', 'finish',
+           'crappify_cmd', 'crappify_cli', 'train_cmd', 'train_cli', 'restore_files', 'list_models', 'restore_cmd',
+           'restore_cli', 'colorize_cmd', 'colorize_cli', 'wgan_cmd', 'wgan_cli', 'demo_cmd', 'demo_cli']
 
 # %% ../nbs/08_cli.ipynb #5a2c0965
 class UsageError(Exception):
@@ -80,36 +80,6 @@ def _check_preset(preset):
     if preset not in presets and preset != 'none': raise UsageError(f"unknown preset {preset!r}; choose from {', '.join(presets)}, none")
     return None if preset == 'none' else preset
 
-def train_model(src, # Folder of good photos, or a list of photo files
-                out:str, # Model file to write (.safetensors)
-                preset:str='lesson7', # Degradation preset, or 'none' (super-resolution only)
-                minutes:float=10., # Training budget in minutes
-                size:int=128, # Training crop size
-                bs:int=16, # Batch size
-                scale:int=1, # 1 (restoration) or 2/4 (super-resolution)
-                valid_pct:float=0.1, # Photos held back for validation
-                quiet:bool=False, # No progress bars
-                init:str=None, # Fine-tune a shipped model (name) or a model file instead of training from scratch (lr 3e-4 instead of 3e-3)
-               ):
-    "Train a restorer on `src` for `minutes` (resuming an interrupted run of the same arguments); returns the learner."
-    import hashlib, json
-    from lesson7ext.restore import restoration_learner, fit_budget, export_restorer, BudgetCheckpoint, resume_budget, drop_checkpoint
-    files = image_files(src)
-    dls = restoration_dls(files, _check_preset(preset), size=size, bs=bs, scale=scale, valid_pct=valid_pct, epoch_size=32 * bs)
-    learn = restoration_learner(dls, init=init)
-    if quiet: learn.remove_cb(learn.progress) if hasattr(learn, 'progress') else None
-    args = dict(preset=preset, minutes=minutes, size=size, bs=bs, scale=scale, valid_pct=valid_pct, init=init, files=sorted(map(str, files)))
-    key, ckpt = hashlib.sha256(json.dumps(args).encode()).hexdigest()[:16], Path(str(out) + '.partial')
-    spent = resume_budget(learn, ckpt, key)
-    if spent: print(f"resuming an interrupted run: {spent:.1f} of {minutes:g} minutes already trained")
-    cp = BudgetCheckpoint(ckpt, key)
-    fit_budget(learn, minutes, lr=3e-4 if init else 3e-3, cbs=cp, spent=spent)
-    card = dict(trained_minutes=round(cp.tb.minutes_spent, 3), final_lr=float(learn.opt.hypers[-1]['lr']), resumed_at=round(spent, 3),
-                **{k: v for k, v in args.items() if k != 'files'}, photos=len(files))
-    export_restorer(learn, out, card=card)
-    drop_checkpoint(ckpt)
-    return learn
-
 def _check_train_args(src, preset, minutes, scale, init):
     "Usage errors of `lesson7ext-train`, each one line."
     _check_preset(preset)
@@ -138,7 +108,8 @@ def train_cmd(src:str, # Folder of good photos (searched recursively)
     _check_train_args(src, preset, minutes, scale, init)
     good, bad = usable_images(image_files(src))
     if len(good) < 2: raise UsageError(f"{src}: need at least 2 usable photos (one is held back for validation), found {len(good)}")
-    learn = train_model(good, out, preset, minutes, size, bs, scale, quiet=quiet, init=init)
+    from lesson7ext.restore import train_restorer
+    learn = train_restorer(good, out, _check_preset(preset), minutes, size, bs, scale, init=init, quiet=quiet)
     psnr_ = final_metrics(learn).get('psnr')
     summary = f"wrote {out}" + (f" (validation Y-PSNR {psnr_:.2f} dB)" if psnr_ is not None else '')
     report = Path(out).with_name(Path(out).stem + '_skipped.tsv')
@@ -313,43 +284,36 @@ def _demo_start(init, preset):
     except RestorerFileError as e: raise UsageError(str(e))
     return init
 
+demo_task = dict(lesson7='lesson7', realistic='realistic', bw='colorize')  # the held-out protocol of each preset
+
 def _demo_scores(models, held, preset, seed):
-    "Grid rows (crappy, bicubic, each model, original) and per-photo Y-PSNR / SSIM / sharpness of the held-back photos."
-    from lesson7ext.losses import psnr, ssim
+    "Grid rows (crappy, bicubic, each model, original) and per-photo Y-PSNR / SSIM / sharpness: `losses.heldout_scores` on the held-back photos."
+    from lesson7ext.losses import heldout_pairs, heldout_scores
     from lesson7ext.restore import restore
-    from lesson7ext.gan import edge_sharpness
+    pairs = heldout_pairs(held, demo_task[preset], seed)
+    outs = [{id(inp): restore(inp, m.eval()) for _, inp, _, _ in pairs} for _, m in models]
+    runs = [heldout_scores(lambda im, o=o: o[id(im)], pairs) for o in outs]
     crap, rows, table = get_crappifier(preset), [], []
-    for _, m in models: m.eval()
-    for p in held:
-        hr = open_image(p)
-        lr = crap(hr, file_seed(seed, p.name))
-        up = resize(lr, to=hr.size, method='bicubic')
-        outs = [up] + [restore(up, m) for _, m in models]
-        g = np.asarray(hr)
-        table.append((p.stem, [psnr(np.asarray(o), g) for o in outs], [ssim(np.asarray(o), g) for o in outs],
-                      [edge_sharpness(o) for o in outs + [hr]]))
-        rows.append([lr.resize(hr.size, Image.Resampling.NEAREST)] + outs + [hr])
-    mean = ('mean', *[[float(np.mean([t[k][i] for t in table])) for i in range(len(table[0][k]))] for k in (1, 2, 3)])
+    for i, (name, inp, hr, _) in enumerate(pairs):
+        per = [runs[0]['per_image']['baseline'][i]] + [r['per_image']['model'][i] for r in runs]
+        table.append((name, [p['psnr'] for p in per], [p['ssim'] for p in per], [p['sharpness'] for p in per] + [runs[0]['original_sharpness'][i]]))
+        rows.append([crap(hr, file_seed(seed, Path(held[i]).name)).resize(hr.size, Image.Resampling.NEAREST), inp] + [o[id(inp)] for o in outs] + [hr])
+    mean = ('mean', *[[float(np.mean([t[k][j] for t in table])) for j in range(len(table[0][k]))] for k in (1, 2, 3)])
     return rows, table + [mean]
 
 def _demo_html(names, table, intro, verdict, files):
-    "The report page: the table (best PSNR/SSIM in bold), the grid, the loss curves."
+    "The report page from `templates/demo_report.html`: the table (best PSNR/SSIM in bold), the grid, the loss curves."
+    from string import Template
+    import lesson7ext
     cell = lambda v, f, best: f"<td>{'<b>' if best else ''}{v:{f}}{'</b>' if best else ''}</td>"
-    trs = ''.join(f"<tr><td>{html.escape(n)}</td>" + ''.join(cell(v, '.2f', v == max(ps)) for v in ps)
-                  + ''.join(cell(v, '.4f', v == max(ss)) for v in ss) + ''.join(cell(v, '.2f', False) for v in sh) + "</tr>"
-                  for n, ps, ss, sh in table)
+    trs = '\n'.join(f"<tr><td>{html.escape(n)}</td>" + ''.join(cell(v, '.2f', v == max(ps)) for v in ps)
+                    + ''.join(cell(v, '.4f', v == max(ss)) for v in ss) + ''.join(cell(v, '.2f', False) for v in sh) + "</tr>"
+                    for n, ps, ss, sh in table)
     head = (''.join(f"<th>PSNR {html.escape(n)}</th>" for n in names) + ''.join(f"<th>SSIM {html.escape(n)}</th>" for n in names)
             + ''.join(f"<th>sharpness {html.escape(n)}</th>" for n in names + ['original']))
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>lesson7ext demo report</title>"
-            f"<style>body{{font-family:sans-serif;max-width:1600px;margin:auto}}td,th{{padding:4px 10px;text-align:right}}</style></head><body>"
-            f"<h1>lesson7ext demo</h1><p>{intro}</p><p><b>{html.escape(verdict)}</b></p>"
-            f"<h2>Y-PSNR (dB), SSIM and edge sharpness against the original</h2>"
-            f"<p>Sharpness is the mean gradient magnitude of the luminance: closer to the original's is better.</p>"
-            f"<table><tr><th>photo</th>{head}</tr>{trs}</table>"
-            f"<h2>Results</h2><img src='results.png' alt='{', '.join(['crappy'] + names + ['original'])}' style='max-width:100%'>"
-            f"<h2>Loss curves</h2><img src='loss.png' alt='loss curves'>"
-            f"<p>Models: {''.join(f'<code>{f}</code> ' for f in files)}(use them with <code>lesson7ext-restore photos/ --model model.safetensors --out restored</code>).</p>"
-            f"</body></html>")
+    page = Template((Path(lesson7ext.__file__).parent/'templates'/'demo_report.html').read_text())
+    return page.substitute(intro=intro, verdict=html.escape(verdict), head=head, rows=trs, alt=html.escape(', '.join(['crappy'] + names + ['original'])),
+                           files=''.join(f'<code>{html.escape(f)}</code> ' for f in files))
 
 def _demo_verdict(names, ps):
     "One sentence on what each step bought over the one before (bicubic, shipped model, fine-tuning, GAN)."
@@ -384,17 +348,15 @@ def demo_cmd(out:str='demo_out', # Output folder
          init:str='auto', # Start from: 'auto' (the preset's shipped model when installed), 'none' (from scratch), a model name or file
         ) -> int:
     "Fine-tune (or train) a restorer on the bundled photos within `minutes` and write a report comparing it with bicubic."
-    from lesson7ext.restore import restoration_learner, fit_budget, export_restorer, load_restorer
+    from lesson7ext.restore import train_restorer, load_restorer
     if preset not in presets: raise UsageError(f"unknown preset {preset!r}; choose from {', '.join(presets)}")
     if minutes <= 0: raise UsageError(f"--minutes must be positive, got {minutes}")
     if gan and gan_minutes <= 0: raise UsageError(f"--gan-minutes must be positive, got {gan_minutes}")
     if gan and size < 64: raise UsageError(f"--gan needs --size 64 or more (the critic's smallest input), got {size}")
     start, out = _demo_start(init, preset), Path(out)
     held, train_files = _demo_photos(out)
-    learn = restoration_learner(restoration_dls(train_files, preset, size=size, bs=bs, valid_files=held, epoch_size=16 * bs), init=start)
     print(f"{'fine-tuning ' + str(start) if start else 'training from scratch'} for {minutes:g} min on {len(train_files)} bundled images ({preset} crappifier, on the fly)...")
-    fit_budget(learn, minutes, lr=3e-4 if start else 3e-3)
-    export_restorer(learn, out/'model.safetensors')
+    learn = train_restorer(train_files, out/'model.safetensors', preset, minutes, size, bs, valid_files=held, epoch_size=16 * bs, init=start)
     _plot_losses(learn, out/'loss.png')
     models = ([('shipped model', load_restorer(start))] if start else []) + [('fine-tuned' if start else 'trained', learn.model)]
     if gan: models.append(('GAN', _demo_gan(learn, train_files, out, preset, size, bs, gan_minutes)))

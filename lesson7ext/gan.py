@@ -6,7 +6,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/gan.html.md"""
 
 # %% ../nbs/05_gan.ipynb #ab6feb44
 from __future__ import annotations
-import math, os, sys, time, io, random, warnings
+import math, sys, io, random, warnings
 from functools import partial
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
@@ -16,19 +16,19 @@ with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.vision.all import (Learner, Callback, CancelFitException, Adam, imagenet_stats, DataBlock, ImageBlock, CategoryBlock,
                                    TransformBlock, parent_label, IndexSplitter, RandomSplitter, FlipItem,
-                                   Normalize, MixedPrecision, L)
+                                   Normalize, L)
     from fastai.vision.gan import (GANLearner, GANTrainer, AdaptiveGANSwitcher, GANDiscriminativeLR, gan_critic, AdaptiveLoss,
                                    accuracy_thresh_expand, basic_generator, basic_critic, generate_noise)
-from .images import atomic_write, to_rgb, save_image, track
+from .images import atomic_write, to_rgb, save_image, save_safetensors, track
 from .data import restoration_dls, image_files, image_grid, sample_photos, extra_training_images
 from .losses import PSNRMetric, SSIMMetric
-from .restore import (restoration_learner, export_restorer, load_restorer, BF16Autocast, bf16_fast, fit_budget, restore, autocast_for, log_lines)
+from .restore import (restoration_learner, export_restorer, load_restorer, fit_budget, restore, autocast_for, log_lines,
+                                precision_cb, TimeBudget, train_restorer)
 
 # %% auto #0
 __all__ = ['batch_images', 'save_preds', 'critic_dls', 'critic_min_size', 'critic_learner', 'QuietGANTrainer', 'gan_learner',
-           'SampleGrid', 'TrainingDiverged', 'LossGuard', 'check_diverged', 'GenCheckpoint', 'load_gan_state',
-           'StopAfter', 'nogan', 'edge_sharpness', 'noise_dls', 'wgan_learner', 'wgan', 'colorization_dls',
-           'colorization_learner', 'colorize']
+           'SampleGrid', 'TrainingDiverged', 'LossGuard', 'check_diverged', 'GenCheckpoint', 'load_gan_state', 'nogan',
+           'noise_dls', 'wgan_learner', 'wgan', 'colorization_dls', 'colorization_learner', 'colorize']
 
 # %% ../nbs/05_gan.ipynb #11e914ca
 def _norm_stats(dl):
@@ -92,17 +92,6 @@ def critic_dls(folder, # A folder from `save_preds` (with `generated/` and `real
     if num_workers is None: num_workers = None if torch.cuda.is_available() else 0
     return db.dataloaders(None, bs=bs, **({} if num_workers is None else dict(num_workers=num_workers)), **kwargs)
 
-def _precision_cb(precision, device):
-    "The mixed-precision callback for `precision` ('auto', 'fp32', 'bf16', 'fp16') on `device`, or `None`."
-    device = torch.device(device if device is not None else 'cpu')
-    if precision == 'auto': precision = 'bf16' if bf16_fast(device) else 'fp32'
-    if precision in ('fp32', None, False): return None
-    if precision == 'bf16': return BF16Autocast()
-    if precision == 'fp16':
-        if device.type != 'cuda': raise ValueError("fp16 mixed precision needs a CUDA GPU; use precision='bf16' on a CPU")
-        return MixedPrecision()
-    raise ValueError(f"unknown precision {precision!r}; choose from auto, fp32, bf16, fp16")
-
 def critic_min_size(n_blocks:int=3, # `gan_critic`'s `n_blocks`
                    ) -> int:
     "The smallest image side `gan_critic` accepts."
@@ -119,7 +108,7 @@ def critic_learner(dls, # From `critic_dls`
     "The lesson's critic: `gan_critic` with `AdaptiveLoss(BCEWithLogitsLoss)` and `accuracy_thresh_expand`."
     learn = Learner(dls, gan_critic(n_channels=3, nf=nf, n_blocks=n_blocks, p=p), loss_func=AdaptiveLoss(nn.BCEWithLogitsLoss()),
                     metrics=accuracy_thresh_expand, wd=wd, **kwargs)
-    cb = _precision_cb(precision, dls.device)
+    cb = precision_cb(precision, dls.device)
     if cb is not None: learn.add_cb(cb)
     return log_lines(learn)
 
@@ -157,7 +146,7 @@ def gan_learner(gen_learn:Learner, # The pretrained generator (`restoration_lear
     "`GANLearner.from_learners` with the lesson's defaults: no momentum, adaptive switching, critic lr ×5; no warnings."
     border = getattr(gen_learn.dls, 'scale', 1)
     metrics = ifnone(metrics, [PSNRMetric(border), SSIMMetric(border)])
-    pc = _precision_cb(precision, gen_learn.dls.device)
+    pc = precision_cb(precision, gen_learn.dls.device)
     learn = GANLearner.from_learners(gen_learn, crit_learn, switcher=AdaptiveGANSwitcher(critic_thresh=critic_thresh),
                                      weights_gen=weights_gen, opt_func=partial(Adam, mom=0.), show_img=False, switch_eval=switch_eval,
                                      metrics=metrics, cbs=L(GANDiscriminativeLR(mult_lr=mult_lr)) + L(cbs) + L(pc), **kwargs)
@@ -293,26 +282,36 @@ def load_gan_state(learn:Learner, # The learner to restore (same architecture)
     if hasattr(learn, 'gan_trainer'): learn.gan_trainer.gen_first = st.get('gen_mode', False)
     return int(st['iteration'])
 
-class StopAfter(Callback):
-    "Stop training after `iters` training batches or `minutes` of wall time, whichever comes first."
-    order = 97
-    def __init__(self, iters:int=None, minutes:float=None): store_attr()
-    def before_fit(self): self.n, self.t0 = 0, time.time()
-    def after_batch(self):
-        if not self.training: return
-        self.n += 1
-        if (self.iters is not None and self.n >= self.iters) or (self.minutes is not None and time.time() - self.t0 > self.minutes * 60):
-            raise CancelFitException()
-
 # %% ../nbs/05_gan.ipynb #92ac2d59
-def _save_sd(model, path):
-    from safetensors.torch import save_file
-    tmp = Path(path).with_name(f'.{Path(path).name}.tmp')
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp)); os.replace(tmp, path)
+def _save_sd(model, path): save_safetensors({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, path)
 
 def _load_sd(model, path):
     from safetensors.torch import load_file
     model.load_state_dict(load_file(str(path)))
+
+def _stage(path, label, train, save, load):
+    "One resumable stage: `load(path)` when an earlier run finished it, else print `label`, `train()` and `save(path)`."
+    if Path(path).exists(): return load(path)
+    print(label); train(); save(path)
+
+def _fit_checked(learn, minutes, guards, lr=3e-3):
+    "`fit_budget` for `minutes` (if any) with the loss guards, then raise `TrainingDiverged` if it diverged."
+    if minutes > 0: fit_budget(learn, minutes, lr=lr, cbs=guards); check_diverged(learn)
+
+def _gan_phase(out, gen_learn, crit_learn, gan_iters, gan_minutes, gan_lr, weights_gen, ckpt_every, precision, guards, cbs):
+    "Stage 4: the GAN phase, resumed from the last checkpoint in `out/checkpoints`; the `GANLearner`."
+    ck = out/'checkpoints'
+    learn = gan_learner(gen_learn, crit_learn, weights_gen=weights_gen, precision=precision)
+    done = load_gan_state(learn, ck)
+    left = gan_iters - done if gan_minutes is None else None
+    learn.resumed_from, learn.out = done, out
+    if left is None or left > 0:
+        print(f"4/4 GAN phase ({f'{gan_minutes:g} min' if gan_minutes is not None else f'{left} iterations'}"
+              f"{f', resuming at iteration {done}' if done else ''})")
+        n_ep = 1000 if left is None else math.ceil(left / len(learn.dls.train))
+        learn.fit(n_ep, gan_lr, cbs=[GenCheckpoint(ck, ckpt_every, start=done), SampleGrid(out/'samples'), TimeBudget(gan_minutes, iters=left)] + guards + L(cbs))
+        check_diverged(learn)
+    return learn
 
 def nogan(source=None, # Good photos: a folder, a list of files, or `None` for the bundled photos
           out='nogan_out', # Output folder (stages already done there are skipped)
@@ -338,57 +337,20 @@ def nogan(source=None, # Good photos: a folder, a list of files, or `None` for t
     "The whole NoGAN schedule: pretrain generator, save its predictions, pretrain critic, GAN phase with checkpoints; resumable."
     if size < critic_min_size(): raise ValueError(f"size {size} is too small for the critic: use at least {critic_min_size()}")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    dev = 'cuda' if torch.cuda.is_available() else 'cpu'
-    crit_nf = ifnone(crit_nf, 128 if dev == 'cuda' else 32)
-    if gen_learn is None:
-        dls = restoration_dls(source, crappifier, size=size, bs=bs, valid_files=valid_files, epoch_size=ifnone(epoch_size, 32 * bs))
-        gen_learn = restoration_learner(dls, bf16=False, **kwargs)
-        pc = _precision_cb(precision, dls.device)
-        if pc is not None: gen_learn.add_cb(pc)
     guards = [LossGuard()] if guard else []
-    # 1. generator
-    gfile = out/'generator.safetensors'
-    if gfile.exists(): gen_learn.model.load_state_dict(load_restorer(gfile).state_dict())
-    else:
-        if gen_minutes > 0: print(f"1/4 pretraining the generator ({gen_minutes:g} min)"); fit_budget(gen_learn, gen_minutes, cbs=guards); check_diverged(gen_learn)
-        export_restorer(gen_learn, gfile)
-    # 2. its predictions
+    if gen_learn is None:
+        gen_learn = train_restorer(source, None, crappifier, 0, size, bs, valid_pct=0.2, valid_files=valid_files, epoch_size=epoch_size, precision=precision, **kwargs)
+    _stage(out/'generator.safetensors', f"1/4 pretraining the generator ({gen_minutes:g} min)", lambda: _fit_checked(gen_learn, gen_minutes, guards),
+           lambda p: export_restorer(gen_learn, p), lambda p: gen_learn.model.load_state_dict(load_restorer(p).state_dict()))
     cdata = out/'critic_data'
-    if not (cdata/'.done').exists():
-        print("2/4 saving the generator's predictions"); save_preds(gen_learn, cdata); (cdata/'.done').touch()
-    # 3. critic
-    cdls = critic_dls(cdata, bs=bs)
-    crit_learn = critic_learner(cdls, nf=crit_nf, precision=precision)
-    cfile = out/'critic.safetensors'
-    if cfile.exists(): _load_sd(crit_learn.model, cfile)
-    else:
-        print(f"3/4 pretraining the critic ({crit_minutes:g} min)")
-        fit_budget(crit_learn, crit_minutes, lr=1e-3, cbs=guards); check_diverged(crit_learn)
-        _save_sd(crit_learn.model, cfile)
-    # 4. GAN
-    ck = out/'checkpoints'
-    learn = gan_learner(gen_learn, crit_learn, weights_gen=weights_gen, precision=precision)
-    done = load_gan_state(learn, ck)
-    left = gan_iters - done if gan_minutes is None else None
-    learn.resumed_from, learn.out = done, out
-    if left is None or left > 0:
-        print(f"4/4 GAN phase ({f'{gan_minutes:g} min' if gan_minutes is not None else f'{left} iterations'}"
-              f"{f', resuming at iteration {done}' if done else ''})")
-        grid = SampleGrid(out/'samples')
-        n_ep = 1000 if left is None else math.ceil(left / len(learn.dls.train))
-        learn.fit(n_ep, gan_lr, cbs=[GenCheckpoint(ck, ckpt_every, start=done), grid, StopAfter(left, gan_minutes)] + guards + L(cbs))
-        check_diverged(learn)
+    _stage(cdata/'.done', "2/4 saving the generator's predictions", lambda: save_preds(gen_learn, cdata), lambda p: p.touch(), lambda p: None)
+    crit_learn = critic_learner(critic_dls(cdata, bs=bs), nf=ifnone(crit_nf, 128 if torch.cuda.is_available() else 32), precision=precision)
+    _stage(out/'critic.safetensors', f"3/4 pretraining the critic ({crit_minutes:g} min)", lambda: _fit_checked(crit_learn, crit_minutes, guards, lr=1e-3),
+           lambda p: _save_sd(crit_learn.model, p), lambda p: _load_sd(crit_learn.model, p))
+    learn = _gan_phase(out, gen_learn, crit_learn, gan_iters, gan_minutes, gan_lr, weights_gen, ckpt_every, precision, guards, cbs)
     export_restorer(learn.model.generator, out/'generator_gan.safetensors', scale=getattr(learn.dls, 'scale', 1))
     return learn
 
-# %% ../nbs/05_gan.ipynb #7dda1dc6
-def edge_sharpness(img, # A PIL image or an `(H,W)`/`(H,W,3)` array in 0-255
-                  ) -> float:
-    "Mean gradient magnitude of the luminance (central differences inside the border, 0-255 scale)."
-    a = np.asarray(img.convert('L') if isinstance(img, Image.Image) else img, dtype=np.float64)
-    if a.ndim == 3: a = a @ np.array([0.299, 0.587, 0.114])
-    gy, gx = np.gradient(a)
-    return float(np.hypot(gx, gy)[1:-1, 1:-1].mean())
 
 # %% ../nbs/05_gan.ipynb #b52df8ec
 class _RandomPatch:
@@ -435,7 +397,7 @@ def wgan_learner(dls, # From `noise_dls`
     size = dls.one_batch()[1].shape[-1]
     gen = basic_generator(size, 3, n_features=nf, n_extra_layers=n_extra_layers)
     crit = basic_critic(size, 3, n_features=nf, n_extra_layers=n_extra_layers, act_cls=partial(nn.LeakyReLU, negative_slope=0.2))
-    pc = _precision_cb(precision, dls.device)
+    pc = precision_cb(precision, dls.device)
     learn = GANLearner.wgan(dls, gen, crit, clip=clip, opt_func=partial(Adam, mom=0.), show_img=False, cbs=L(pc), **kwargs)
     _quiet_trainer(learn)
     learn.recorder.train_metrics, learn.recorder.valid_metrics = True, False
@@ -456,7 +418,7 @@ def wgan(source=None, # Folder of images, or `None` for the bundled photos
     dls = noise_dls(source, size=size, bs=bs)
     learn = wgan_learner(dls, nf=nf, precision=precision)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    learn.fit(10_000, lr, wd=0., cbs=[StopAfter(minutes=minutes), SampleGrid(out, n=16, every=5), LossGuard(factor=1e6)])
+    learn.fit(10_000, lr, wd=0., cbs=[TimeBudget(minutes), SampleGrid(out, n=16, every=5), LossGuard(factor=1e6)])
     check_diverged(learn)
     _save_sd(learn.model.generator, out/'wgan_generator.safetensors')
     return learn

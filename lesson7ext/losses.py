@@ -23,7 +23,8 @@ with warnings.catch_warnings():
 # %% auto #0
 __all__ = ['heldout_tasks', 'warn_once', 'load_state_dict_file', 'imagenet_vgg_state', 'vgg16_bn_features', 'gram_matrix',
            'FeatureLoss', 'rgb_to_y', 'psnr', 'ssim', 'denorm_batch', 'ImageMetric', 'PSNRMetric', 'SSIMMetric',
-           'colourfulness', 'watermark_mask', 'heldout_pairs', 'residue', 'image_scores', 'heldout_scores']
+           'edge_sharpness', 'colourfulness', 'watermark_mask', 'heldout_pairs', 'residue', 'image_scores',
+           'heldout_scores']
 
 # %% ../nbs/03_losses.ipynb #5cc4220d
 _warned = set()
@@ -201,6 +202,15 @@ def SSIMMetric(border:int=0, # Pixels cropped from each side
     "Y-channel SSIM of the predictions, for `metrics=`."
     return ImageMetric(ssim, border)
 
+# %% ../nbs/03_losses.ipynb #7dda1dc6
+def edge_sharpness(img, # A PIL image or an `(H,W)`/`(H,W,3)` array in 0-255
+                  ) -> float:
+    "Mean gradient magnitude of the luminance (central differences inside the border, 0-255 scale)."
+    a = np.asarray(img.convert('L') if isinstance(img, Image.Image) else img, dtype=np.float64)
+    if a.ndim == 3: a = a @ np.array([0.299, 0.587, 0.114])
+    gy, gx = np.gradient(a)
+    return float(np.hypot(gx, gy)[1:-1, 1:-1].mean())
+
 # %% ../nbs/03_losses.ipynb #f3ab1223
 def colourfulness(img, # PIL image or `(H,W,3)` array in 0-255
                  ) -> float:
@@ -226,14 +236,14 @@ def watermark_mask(crappifier, # A `Crappifier` or preset name with a `RandWater
 # %% ../nbs/03_losses.ipynb #4a852f43
 heldout_tasks = ('lesson7', 'realistic', 'x4', 'colorize')
 
-def heldout_pairs(folder, # Good photos never trained on (e.g. CSet5)
+def heldout_pairs(folder, # A folder of good PNG photos never trained on (e.g. CSet5), or a list of files
                   task:str='lesson7', # One of `heldout_tasks`
                   seed:int=0, # Run seed of the per-file degradation seeds
                  ) -> list:
     "`(name, input, original, mask)` per photo: the input the model gets, and the watermark mask (lesson7) or `None`."
     if task not in heldout_tasks: raise ValueError(f"unknown task {task!r}; choose from {', '.join(heldout_tasks)}")
     out = []
-    for f in sorted(Path(folder).glob('*.png')):
+    for f in (map(Path, folder) if isinstance(folder, (list, tuple)) else sorted(Path(folder).glob('*.png'))):
         hr, s, mask = open_image(f), file_seed(seed, f.name), None
         if task == 'x4':
             w, h = hr.size; hr = hr.crop((0, 0, w - w % 4, h - h % 4))
@@ -265,11 +275,11 @@ def image_scores(out, # Restored image (PIL)
                  mask=None, # Watermark mask, for `residue`
                  border:int=4, # Pixels ignored at each side
                 ) -> dict:
-    "Y-PSNR, SSIM, RGB PSNR, colour shift, colourfulness (and watermark residue) of one restored image."
+    "Y-PSNR, SSIM, RGB PSNR, colour shift, colourfulness, edge sharpness (and watermark residue) of one restored image."
     a, b = np.asarray(out.convert('RGB')), np.asarray(orig.convert('RGB'))
     shift = np.abs(a.reshape(-1, 3).mean(0) - b.reshape(-1, 3).mean(0)).max()
     r = dict(psnr=psnr(a, b, border), ssim=ssim(a, b, border), psnr_rgb=psnr(a, b, border, y_channel=False),
-             colour_shift=float(shift), colourfulness=colourfulness(a))
+             colour_shift=float(shift), colourfulness=colourfulness(a), sharpness=edge_sharpness(a))
     if mask is not None: r['residue'] = residue(a, b, mask)
     return r
 
@@ -278,7 +288,7 @@ def heldout_scores(apply, # `apply(input) -> output` image, e.g. `lambda im: res
                    baseline=None, # `baseline(input) -> image` at the original's size (default: the input resized bicubically)
                    border:int=4, # Pixels ignored at each side
                   ) -> dict:
-    "Mean `image_scores` of `apply` and of the baseline over `pairs`, the originals' colourfulness, and the gain in dB."
+    "Mean `image_scores` of `apply` and of the baseline over `pairs` (and per image), the originals' colourfulness and sharpness, the gain in dB."
     baseline = ifnone(baseline, lambda im, size: im if im.size == size else im.resize(size, Image.Resampling.BICUBIC))
     res = dict(model=[], baseline=[], names=[p[0] for p in pairs])
     for _, inp, hr, mask in pairs:
@@ -287,5 +297,5 @@ def heldout_scores(apply, # `apply(input) -> output` image, e.g. `lambda im: res
     mean = lambda rows: {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
     m, b = mean(res['model']), mean(res['baseline'])
     return dict(model=m, baseline=b, gain_db=m['psnr'] - b['psnr'], original_colourfulness=float(np.mean([colourfulness(p[2]) for p in pairs])),
-                n=len(pairs), names=res['names'])
+                original_sharpness=[edge_sharpness(p[2]) for p in pairs], n=len(pairs), names=res['names'], per_image=dict(model=res['model'], baseline=res['baseline']))
 

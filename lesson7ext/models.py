@@ -15,12 +15,14 @@ with warnings.catch_warnings():
     from fastai.vision.all import (ConvLayer, MergeLayer, SequentialEx, Flatten, DataBlock, ImageBlock, CategoryBlock, PILImageBW,
                                    RandomSplitter, GrandparentSplitter, parent_label, get_image_files, Normalize, untar_data, URLs,
                                    Learner, accuracy)
-from .restore import final_metrics
+from .restore import final_metrics, ModelConfig
+from dataclasses import dataclass
+from typing import ClassVar
 
 # %% auto #0
 __all__ = ['digits_arrays', 'digits_dls', 'mnist_dls', 'conv', 'conv2', 'LessonResBlock', 'plain_cnn', 'conv_and_res',
            'lesson_resnet', 'PlainBlock', 'resnet', 'n_layers', 'fit_classifier', 'dense_layer', 'dense_block',
-           'transition', 'densenet', 'SimpleUnet']
+           'transition', 'densenet', 'SimpleUnetConfig', 'SimpleUnet']
 
 # %% ../nbs/06_models.ipynb #29f28ae9
 def digits_arrays(size:int=28, # Side of the upsampled images
@@ -190,6 +192,17 @@ def densenet(n_in:int=1, # Image channels
     return nn.Sequential(*mods)
 
 # %% ../nbs/06_models.ipynb #3cc9e166
+@dataclass
+class SimpleUnetConfig(ModelConfig):
+    "What rebuilds a `SimpleUnet`."
+    arch: ClassVar[str] = 'SimpleUnet'
+    module: ClassVar[str] = 'lesson7ext.models'
+    n_in: int = 3
+    n_out: int = 3
+    nf: int = 32
+    depth: int = 3
+    residual: bool = True
+
 class SimpleUnet(nn.Module):
     "A readable U-Net: `depth` halvings, transposed-conv upsampling with concatenated skips, output the input's size."
     def __init__(self,
@@ -223,4 +236,4 @@ class SimpleUnet(nn.Module):
 
     @property
     def size_multiple(self) -> int: return 2 ** self.depth
-    def config(self) -> dict: return dict(arch='SimpleUnet', n_in=self.n_in, n_out=self.n_out, nf=self.nf, depth=self.depth, residual=self.residual)
+    def config(self) -> SimpleUnetConfig: return SimpleUnetConfig(self.n_in, self.n_out, self.nf, self.depth, self.residual)

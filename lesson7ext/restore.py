@@ -6,7 +6,9 @@ Docs: https://lesson7ext.github.io/lesson7ext/restore.html.md"""
 
 # %% ../nbs/04_restore.ipynb #ac6c8ecc
 from __future__ import annotations
-import io, json, hashlib, os, time, warnings
+import io, json, hashlib, importlib, os, time, warnings
+from dataclasses import dataclass, asdict
+from typing import ClassVar
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
@@ -15,19 +17,40 @@ with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.vision.all import (Learner, unet_learner, ConvLayer, ResBlock, PixelShuffle_ICNR, SelfAttention, NormType,
                                    Callback, CancelFitException, CancelTrainException, ParamScheduler, combined_cos, L, ChannelsLast, Adam, imagenet_stats, create_unet_model, MixedPrecision,
-                                   ProgressCallback, save_model, load_model)
+                                   ProgressCallback, save_model, load_model, Normalize)
 from .crappify import resize
 from .images import to_rgb, save_safetensors, interactive, atomic_write
 from .losses import FeatureLoss, PSNRMetric, SSIMMetric, warn_once, imagenet_vgg_state
 import lesson7ext
 
 # %% auto #0
-__all__ = ['weights_dir', 'shipped_names', 'RestoreUnet', 'bf16_fast', 'BF16Autocast', 'default_loss', 'restoration_learner',
-           'log_lines', 'final_metrics', 'autocast_for', 'TimeBudget', 'fit_budget', 'BudgetCheckpoint',
-           'resume_budget', 'drop_checkpoint', 'restore_tensor', 'restore', 'RestorerFileError', 'model_config',
-           'build_model', 'export_restorer', 'shipped_models', 'model_file', 'load_restorer', 'model_card']
+__all__ = ['weights_dir', 'shipped_names', 'ModelConfig', 'RestoreUnetConfig', 'RestoreUnet', 'bf16_fast', 'BF16Autocast',
+           'precision_cb', 'default_loss', 'restoration_learner', 'log_lines', 'final_metrics', 'autocast_for',
+           'TimeBudget', 'fit_budget', 'BudgetCheckpoint', 'resume_budget', 'drop_checkpoint', 'restore_tensor',
+           'restore', 'RestorerFileError', 'model_config', 'build_model', 'loader_stats', 'export_restorer',
+           'shipped_models', 'model_file', 'load_restorer', 'model_card', 'train_restorer']
 
 # %% ../nbs/04_restore.ipynb #09151a2f
+@dataclass
+class ModelConfig:
+    "Base of the model configs: one dataclass per architecture, saved in a model file's metadata (`to_dict`), rebuilt by `build_model`."
+    arch: ClassVar[str] = ''  # the model class's name
+    module: ClassVar[str] = ''  # the lesson7ext module that defines it
+    def to_dict(self) -> dict: return dict(arch=self.arch, module=self.module, **asdict(self))
+    def build(self) -> nn.Module: return getattr(importlib.import_module(self.module), self.arch)(**asdict(self))
+
+@dataclass
+class RestoreUnetConfig(ModelConfig):
+    "What rebuilds a `RestoreUnet`."
+    arch: ClassVar[str] = 'RestoreUnet'
+    module: ClassVar[str] = 'lesson7ext.restore'
+    nf: int = 32
+    factor: int = 2
+    n_res: int = 1
+    blur: bool = True
+    self_attention: bool = False
+    n_in: int = 3
+
 class RestoreUnet(nn.Module):
     "`x + U-Net(x)`: a light U-Net on the `factor`-times smaller image, predicting a residual; starts as the identity."
     def __init__(self,
@@ -64,8 +87,7 @@ class RestoreUnet(nn.Module):
         e = self.dec0(torch.cat([self.up1(d), a], 1))
         return x + self.up(self.head(e))
 
-    def config(self) -> dict: return dict(arch='RestoreUnet', nf=self.nf, factor=self.factor, n_res=self.n_res, blur=self.blur,
-                                          self_attention=self.self_attention, n_in=self.n_in)
+    def config(self) -> RestoreUnetConfig: return RestoreUnetConfig(self.nf, self.factor, self.n_res, self.blur, self.self_attention, self.n_in)
 
 # %% ../nbs/04_restore.ipynb #fb1b861a
 def bf16_fast(device=None, # Device to check (default: CUDA if available, else CPU)
@@ -90,6 +112,20 @@ class BF16Autocast(Callback):
             self.learn.loss_grad, self.learn.loss = self.loss_grad.float(), self.loss.float()
     def after_cancel_batch(self): self.ac.__exit__(None, None, None)
 
+def precision_cb(precision:str='auto', # 'auto' (bf16 where natively fast, else fp32), 'fp32', 'bf16' or 'fp16' (CUDA)
+                 device=None, # Where training runs (default CPU)
+                ):
+    "The mixed-precision callback for `precision` on `device` (`BF16Autocast`, fastai's `MixedPrecision`), or `None` for fp32."
+    device = torch.device(device if device is not None else 'cpu')
+    if precision == 'auto': precision = 'bf16' if bf16_fast(device) else 'fp32'
+    if precision in ('fp32', None, False): return None
+    if precision == 'bf16': return BF16Autocast()
+    if precision == 'fp16':
+        if device.type != 'cuda': raise ValueError("fp16 mixed precision needs a CUDA GPU; use precision='bf16' on a CPU")
+        return MixedPrecision()
+    raise ValueError(f"unknown precision {precision!r}; choose from auto, fp32, bf16, fp16")
+
+
 # %% ../nbs/04_restore.ipynb #7298203a
 def default_loss(device=None, # Where training runs (default: CUDA if available, else CPU)
                  weights='imagenet', # VGG weights for the feature loss
@@ -112,7 +148,7 @@ def restoration_learner(dls, # From `restoration_dls`
                         arch='fast', # 'fast' (`RestoreUnet`), a model (e.g. `models.SimpleUnet()`), or a torchvision encoder such as `resnet34` (the lesson)
                         loss_func=None, # Default: `FeatureLoss` for the lesson; `default_loss()` for 'fast'
                         pretrained:bool=False, # Pretrained encoder weights (lesson recipe only)
-                        bf16='auto', # bfloat16 autocast: True, False, or 'auto' (where natively fast)
+                        precision:str='auto', # 'auto' (bf16 where natively fast, else fp32), 'fp32', 'bf16' or 'fp16' (CUDA)
                         wd:float=1e-3, # Weight decay (the lesson's)
                         metrics=None, # Default: Y-PSNR and SSIM with a border of `dls.scale`
                         channels_last:bool=True, # Train in channels-last memory format (fastai's `ChannelsLast`): faster convolutions, CPU and GPU
@@ -133,7 +169,8 @@ def restoration_learner(dls, # From `restoration_dls`
         learn.unet_config = dict(arch='unet', encoder=getattr(arch, '__name__', str(arch)), img_size=list(dls.one_batch()[0].shape[-2:]),
                                  **{k: (v.name if isinstance(v, NormType) else list(v) if isinstance(v, tuple) else v) for k, v in kw.items()})
     if isinstance(learn.loss_func, FeatureLoss): learn.metrics += learn.loss_func.metrics()
-    if bf16 is True or (bf16 == 'auto' and bf16_fast(dls.device)): learn.add_cb(BF16Autocast())
+    pc = precision_cb(precision, dls.device)
+    if pc is not None: learn.add_cb(pc)
     if channels_last: learn.add_cb(ChannelsLast())
     return log_lines(learn)
 
@@ -163,21 +200,24 @@ def autocast_for(learn):
 
 # %% ../nbs/04_restore.ipynb #3358292d
 class TimeBudget(Callback):
-    "Set `pct_train` from the clock so schedules span `minutes` (validation included); the last step runs at `pct_train=1`."
+    "Set `pct_train` from the clock so schedules span `minutes` (validation included), or from the step count for `iters`; stop there."
     order, run_valid = -5, True  # after `TrainEvalCallback` (-10) sets its counters, before `ParamScheduler` (60) reads them
     def __init__(self,
-                 minutes:float, # Wall-clock budget of the whole fit, validation included
+                 minutes:float=None, # Wall-clock budget of the whole fit, validation included (`None`: `iters` only)
                  valid_every:float=None, # Also end an epoch (and validate) after this many minutes of training
                  clock=time.monotonic, # Seconds from an arbitrary origin (a fake clock in tests)
                  spent:float=0., # Minutes of the budget an interrupted earlier run already used (resuming)
-                ): store_attr()
+                 iters:int=None, # Or stop after this many training batches (whichever comes first)
+                ):
+        if minutes is None and iters is None: raise ValueError("TimeBudget needs `minutes` or `iters`")
+        store_attr()
 
     @property
     def minutes_spent(self) -> float: return (self.clock() - self.t0) / 60
 
     def before_fit(self):
         self.t0 = self.clock() - self.spent * 60
-        self.end, self.last_valid = self.t0 + self.minutes * 60, self.t0
+        self.end, self.last_valid = self.t0 + (self.minutes * 60 if self.minutes is not None else float('inf')), self.t0
         self.prev = self.step = self.valid_cost = None
         self.steps, self.done = 0, False
 
@@ -197,7 +237,7 @@ class TimeBudget(Callback):
     def before_epoch(self):
         if self.done: raise CancelFitException()
         bar, now = getattr(getattr(self.learn, 'progress', None), 'mbar', None), self.clock()
-        if bar is not None:  # the progress bar's epoch count: an estimate from the clock (fit was given a large number)
+        if bar is not None and self.minutes is not None:  # the progress bar's epoch count: an estimate from the clock (fit was given a large number)
             bar.main_bar.total = self.epoch + max(1, round((self.end - now) / ((now - self.t0) / self.epoch))) if self.epoch else None
 
     def before_batch(self):
@@ -206,9 +246,9 @@ class TimeBudget(Callback):
         if self.prev is not None: self.step = now - self.prev if self.step is None else 0.7 * self.step + 0.3 * (now - self.prev)
         self.prev = now
         if self.done or (self.valid_every and now - self.last_valid >= self.valid_every * 60): raise CancelTrainException()
-        train_end = self._train_end(now)
-        if self.steps and train_end - now < 1.5 * self.step: self.done, pct = True, 1.  # the last step: at the schedule's end
-        else: pct = min(max(now - self.t0, 0.) / max(train_end - self.t0, 1e-9), 1 - 1e-9)
+        train_end, by_iters = self._train_end(now), (self.steps + 1) / self.iters if self.iters else 0.
+        if by_iters >= 1 or (self.steps and train_end - now < 1.5 * self.step): self.done, pct = True, 1.  # the last step: the schedule's end
+        else: pct = min(max(by_iters, max(now - self.t0, 0.) / max(train_end - self.t0, 1e-9)), 1 - 1e-9)
         self.learn.pct_train, self.steps = pct, self.steps + 1
 
     def before_validate(self): self.v0, self.prev = self.clock(), None
@@ -365,28 +405,37 @@ def _digest(sd):
 
 def model_config(model:nn.Module, learn=None) -> dict:
     "The JSON-able config that rebuilds `model`."
-    if callable(getattr(model, 'config', None)): return model.config()  # `RestoreUnet`, `models.SimpleUnet`
+    if callable(getattr(model, 'config', None)): return model.config().to_dict()  # `RestoreUnet`, `models.SimpleUnet`
     cfg = getattr(learn, 'unet_config', None) or getattr(model, 'unet_config', None)
     if cfg is None: raise ValueError("cannot export this model: only models with a `config()` (`RestoreUnet`, `SimpleUnet`) and `restoration_learner`'s U-Nets")
     return cfg
 
+_old_modules = dict(RestoreUnet='lesson7ext.restore', SimpleUnet='lesson7ext.models')  # files written before configs named their module
+
+def _unet_from_config(cfg):
+    "fastai's `DynamicUnet` on a torchvision encoder (the lesson's recipe), from its saved config."
+    import torchvision.models as tvm
+    full, cfg = dict(cfg), {k: v for k, v in cfg.items() if k not in ('arch', 'module')}
+    enc, img_size = getattr(tvm, cfg.pop('encoder')), tuple(cfg.pop('img_size'))
+    cfg['norm_type'] = NormType[cfg['norm_type']] if cfg.get('norm_type') else None
+    if cfg.get('y_range') is not None: cfg['y_range'] = tuple(cfg['y_range'])
+    m = create_unet_model(enc, 3, img_size, pretrained=False, **cfg)
+    m.unet_config = full  # so a loaded U-Net can be fine-tuned and exported again
+    return m
+
 def build_model(cfg:dict) -> nn.Module:
-    "The model `cfg` (from `model_config`) describes, with fresh weights."
-    full, cfg = dict(cfg), dict(cfg); arch = cfg.pop('arch')
-    if arch == 'RestoreUnet': return RestoreUnet(**cfg)
-    if arch == 'SimpleUnet':
-        from lesson7ext.models import SimpleUnet
-        return SimpleUnet(**cfg)
-    if arch == 'unet':
-        import torchvision.models as tvm
-        enc = getattr(tvm, cfg.pop('encoder'))
-        img_size = tuple(cfg.pop('img_size'))
-        cfg['norm_type'] = NormType[cfg['norm_type']] if cfg.get('norm_type') else None
-        if cfg.get('y_range') is not None: cfg['y_range'] = tuple(cfg['y_range'])
-        m = create_unet_model(enc, 3, img_size, pretrained=False, **cfg)
-        m.unet_config = full  # so a loaded U-Net can be fine-tuned and exported again
-        return m
-    raise RestorerFileError(f"unknown architecture {arch!r}")
+    "The model `cfg` (from `model_config`) describes, with fresh weights: its class looked up by name in its lesson7ext module."
+    if cfg.get('arch') == 'unet': return _unet_from_config(cfg)
+    arch, module = cfg.get('arch'), cfg.get('module') or _old_modules.get(cfg.get('arch'))
+    if not module or not module.startswith('lesson7ext.') or arch is None: raise RestorerFileError(f"unknown architecture {arch!r}")
+    try: cls = getattr(importlib.import_module(module), arch)
+    except (ImportError, AttributeError): raise RestorerFileError(f"unknown architecture {arch!r} in {module}") from None
+    return cls(**{k: v for k, v in cfg.items() if k not in ('arch', 'module')})
+
+def loader_stats(dls) -> tuple:
+    "The `(mean, std)` of the loaders' `Normalize` (what the model's inputs were normalised with); ImageNet's if there is none."
+    norm = next((t for t in getattr(getattr(dls, 'train', None), 'after_batch', []) if isinstance(t, Normalize)), None)
+    return (norm.mean.flatten().tolist(), norm.std.flatten().tolist()) if norm is not None else imagenet_stats
 
 def export_restorer(learn, # A `Learner` from `restoration_learner` (or a model)
                     path, # Output `.safetensors` file
@@ -398,7 +447,7 @@ def export_restorer(learn, # A `Learner` from `restoration_learner` (or a model)
     cfg = model_config(model, learn if hasattr(learn, 'model') else None)
     scale = ifnone(scale, getattr(getattr(learn, 'dls', None), 'scale', getattr(model, 'scale', 1)))
     sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    meta = dict(config=cfg, scale=int(scale), stats=[list(map(float, s)) for s in imagenet_stats], version=lesson7ext.__version__, card=card)
+    meta = dict(config=cfg, scale=int(scale), stats=[list(map(float, s)) for s in loader_stats(getattr(learn, 'dls', None))], version=lesson7ext.__version__, card=card)
     return save_safetensors(sd, path, metadata={'lesson7ext': json.dumps(meta), 'sha256': _digest(sd)})
 
 shipped_names = ('lesson7', 'realistic', 'x4', 'colorize')  # the models `tools/pretrain.py` trains for the package
@@ -451,3 +500,44 @@ def model_card(model, # A shipped model's name or a model file
     meta, _ = _read_file(model_file(model))
     return json.loads(meta['lesson7ext']).get('card') or {}
 
+
+# %% ../nbs/04_restore.ipynb #2c0da7c4
+def train_restorer(source=None, # Good photos: a folder, a list of files, or `None` for the bundled photos
+                   out=None, # Model file to write (its checkpoint is `out` + '.partial'); `None`: no file, no checkpoint
+                   crappifier='lesson7', # Preset name, `Crappifier`, or `None` (super-resolution only)
+                   minutes:float=10., # Training budget (0: just build the learner)
+                   size:int=128, # Training crop size
+                   bs:int=16, # Batch size
+                   scale:int=1, # 1 (restoration) or 2/4 (super-resolution)
+                   valid_pct:float=0.1, # Photos held back for validation
+                   valid_files:list=None, # Or these validation photos
+                   epoch_size:int=None, # Crops per epoch (default: 32 batches)
+                   init=None, # Fine-tune this shipped model (name) or model file
+                   lr:float=None, # Peak learning rate (default: 3e-3, or 3e-4 when fine-tuning)
+                   precision:str='auto', # 'auto', 'fp32', 'bf16' or 'fp16'
+                   cbs:list=None, # More callbacks for the fit
+                   quiet:bool=False, # No progress bar: one line per epoch
+                   **kwargs, # Passed to `restoration_learner`
+                  ) -> Learner:
+    "Data, learner, `fit_budget` for `minutes` (resuming an interrupted run of the same arguments) and the model file: the learner."
+    from lesson7ext.data import restoration_dls, image_files
+    files = image_files(source)
+    dls = restoration_dls(files, crappifier, size=size, bs=bs, scale=scale, valid_pct=valid_pct, valid_files=valid_files, epoch_size=ifnone(epoch_size, 32 * bs))
+    learn = restoration_learner(dls, init=init, precision=precision, **kwargs)
+    if quiet: log_lines(learn, force=True)
+    if minutes <= 0: return learn
+    args = dict(crappifier=str(getattr(crappifier, 'name', crappifier)), minutes=minutes, size=size, bs=bs, scale=scale, valid_pct=valid_pct,
+                init=str(init), files=sorted(map(str, files)), valid=sorted(map(str, valid_files or [])), epoch_size=epoch_size)
+    key = hashlib.sha256(json.dumps(args).encode()).hexdigest()[:16]
+    ckpt = Path(str(out) + '.partial') if out is not None else None
+    spent = resume_budget(learn, ckpt, key) if ckpt else 0.
+    if spent: print(f"resuming an interrupted run: {spent:.1f} of {minutes:g} minutes already trained")
+    cp = BudgetCheckpoint(ckpt, key) if ckpt else None
+    fit_budget(learn, minutes, lr=ifnone(lr, 3e-4 if init else 3e-3), cbs=L(cp) + L(cbs), spent=spent)
+    if out is None: return learn
+    tb = next(c for c in learn.cbs if isinstance(c, TimeBudget)) if cp is None else cp.tb
+    card = dict(trained_minutes=round(tb.minutes_spent, 3), final_lr=float(learn.opt.hypers[-1]['lr']), resumed_at=round(spent, 3),
+                **{k: v for k, v in args.items() if k not in ('files', 'valid')}, photos=len(files))
+    export_restorer(learn, out, card=card)
+    drop_checkpoint(ckpt)
+    return learn

@@ -31,7 +31,7 @@ def test_metrics_match_independent_reference():
 
 def test_feature_loss_in_a_learner():
     dls = restoration_dls(size=32, bs=2, epoch_size=4)
-    learn = restoration_learner(dls, loss_func=FeatureLoss(weights=None), nf=8, n_res=1, bf16=False)
+    learn = restoration_learner(dls, loss_func=FeatureLoss(weights=None), nf=8, n_res=1, precision='fp32')
     learn.fit(1, 1e-3)
     names = learn.recorder.metric_names
     for n in ('pixel', 'feat_0', 'gram_2', 'psnr', 'ssim'): assert n in names
@@ -136,3 +136,19 @@ def test_train_killed_then_resumed(tmp_path):
     assert abs(card['trained_minutes'] - 0.6) < 0.06, card        # the two parts use the budget (within 10 %)
     assert abs(card['final_lr'] - 3e-3 / 1e5) < 1e-9, card          # and end at the schedule's end, as an uninterrupted run
     assert not meta.exists() and not (tmp_path/'m.safetensors.partial').exists()
+
+def test_old_model_file_loads(tmp_path):
+    "A file in the format of the first releases (config without a module name), written byte for byte as they wrote it."
+    import hashlib, json
+    from safetensors.torch import save_file
+    m = RestoreUnet(nf=8, n_res=1)
+    torch.nn.init.normal_(m.head.weight, std=0.01)
+    sd = {k: v.detach().contiguous() for k, v in m.state_dict().items()}
+    meta = dict(config=dict(arch='RestoreUnet', nf=8, factor=2, n_res=1, blur=True, self_attention=False, n_in=3), scale=1,
+                stats=[[0.485, 0.456, 0.406], [0.229, 0.224, 0.225]], version='0.0.1')
+    h = hashlib.sha256()
+    for k in sorted(sd): h.update(k.encode()); h.update(sd[k].numpy().tobytes())
+    save_file(sd, str(tmp_path/'old.safetensors'), metadata={'lesson7ext': json.dumps(meta), 'sha256': h.hexdigest()})
+    old = load_restorer(tmp_path/'old.safetensors')
+    x = torch.rand(1, 3, 32, 32)
+    assert torch.allclose(old(x), m.eval()(x)) and old.config() == m.config()
