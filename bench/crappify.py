@@ -16,7 +16,9 @@ import PIL
 from PIL import Image, ImageDraw
 from fastcore.parallel import parallel
 
-from lesson7ext.crappify import crappify_folder, lesson7
+from lesson7ext.crappify import lesson7
+
+from lesson7ext.folder import crappify_folder
 
 # --- the baseline: the course notebook's crappifier (fastai v1 `crappify.py`), unchanged but for fastcore's
 # `parallel`, which calls `f(item)` where fastai v1 called `f(item, index)`.

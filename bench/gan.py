@@ -17,7 +17,10 @@ warnings.filterwarnings('ignore')
 import numpy as np, torch
 root = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(root))
-from lesson7ext.crappify import lesson7, file_seed, open_image, resize
+from lesson7ext.images import open_image
+from lesson7ext.degrade import resize
+from lesson7ext.crappify import lesson7
+from lesson7ext.folder import file_seed
 from lesson7ext.losses import psnr, ssim, FeatureLoss
 from lesson7ext.data import restoration_dls, image_grid
 from lesson7ext.restore import restore, load_restorer

@@ -25,7 +25,10 @@ from PIL import Image
 
 root = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(root))
-from lesson7ext.crappify import lesson7, file_seed, crappify_folder, open_image, resize
+from lesson7ext.images import open_image
+from lesson7ext.degrade import resize
+from lesson7ext.crappify import lesson7
+from lesson7ext.folder import file_seed, crappify_folder
 from lesson7ext.losses import psnr, ssim, FeatureLoss
 from lesson7ext.restore import restore, restoration_learner, fit_budget, export_restorer, load_restorer
 from lesson7ext.data import restoration_dls

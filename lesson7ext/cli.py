@@ -12,7 +12,9 @@ import numpy as np
 from pathlib import Path
 from fastcore.script import anno_parser
 from PIL import Image
-from .crappify import crappify_folder, get_crappifier, presets, report_name, resize, file_seed
+from .degrade import resize
+from .crappify import get_crappifier, presets
+from .folder import crappify_folder, report_name, file_seed
 from .images import open_image, BadImage, usable_images, atomic_write, save_image, to_rgb, output_names, output_format, output_exts, image_metadata, track
 from .data import sample_photos, image_grid, image_files, extra_training_images
 from .restore import final_metrics

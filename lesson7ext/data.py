@@ -75,7 +75,8 @@ with warnings.catch_warnings():
     import torch
     from fastai.vision.all import (DataBlock, ImageBlock, RandomCrop, FlipItem, Normalize, imagenet_stats, IndexSplitter,
                                    ItemTransform, PILImage, TransformBlock, IntToFloatTensor)
-from .crappify import CrappifyBatch, CropContext, Crappifier, get_crappifier, resize, content_seed
+from .degrade import resize
+from .crappify import CrappifyBatch, CropContext, Crappifier, get_crappifier, content_seed
 from .images import open_image, list_images
 
 def image_files(source=None, # A folder (searched recursively), a list of files, or `None`: `sample_photos()`

@@ -11,7 +11,10 @@ from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr, ifnone
 from PIL import Image
-from .crappify import get_crappifier, RandWatermark, watermark, open_image, resize, file_seed
+from .images import open_image
+from .degrade import watermark, resize
+from .crappify import get_crappifier, RandWatermark
+from .folder import file_seed
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     import torchvision

@@ -18,7 +18,7 @@ with warnings.catch_warnings():
     from fastai.vision.all import (Learner, unet_learner, ConvLayer, ResBlock, PixelShuffle_ICNR, SelfAttention, NormType,
                                    Callback, CancelFitException, CancelTrainException, ParamScheduler, combined_cos, L, ChannelsLast, Adam, imagenet_stats, create_unet_model, MixedPrecision,
                                    ProgressCallback, save_model, load_model, Normalize)
-from .crappify import resize
+from .degrade import resize
 from .images import to_rgb, save_safetensors, interactive, atomic_write
 from .losses import FeatureLoss, PSNRMetric, SSIMMetric, warn_once, imagenet_vgg_state
 import lesson7ext

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from lesson7ext.crappify import report_name
+from lesson7ext.folder import report_name
 from lesson7ext.data import sample_photos
 
 def run(*args, timeout=300):

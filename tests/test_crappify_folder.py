@@ -3,7 +3,11 @@ import os, shutil
 import numpy as np, pytest
 from PIL import Image
 
-from lesson7ext.crappify import crappify_folder, open_image, BadImage, report_name, lesson7, file_seed
+from lesson7ext.images import open_image, BadImage
+
+from lesson7ext.crappify import lesson7
+
+from lesson7ext.folder import crappify_folder, report_name, file_seed
 
 def read_report(dst):
     lines = (dst/report_name).read_text().splitlines()

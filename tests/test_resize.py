@@ -1,7 +1,8 @@
 "The tensor `resize` against PIL over a grid of sizes, up and down, every method: finite, and within 1.5/255."
 import numpy as np, pytest
 from PIL import Image
-from lesson7ext.crappify import resize, resize_methods, pil2tensor
+from lesson7ext.images import pil2tensor
+from lesson7ext.degrade import resize, resize_methods
 
 @pytest.mark.parametrize('method', resize_methods)
 def test_resize_grid_matches_pil(method):

@@ -18,7 +18,8 @@ import numpy as np, torch
 root = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(root))
 from fastai.vision.all import Callback, save_model, load_model
-from lesson7ext.crappify import open_image, resize
+from lesson7ext.images import open_image
+from lesson7ext.degrade import resize
 from lesson7ext.data import restoration_dls, sample_photos, extra_training_images
 from lesson7ext.restore import restoration_learner, export_restorer, weights_dir, load_restorer
 from lesson7ext.cli import demo_held_back
