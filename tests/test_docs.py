@@ -30,11 +30,19 @@ def test_docs_site():
         page.goto((site/'crappify.html').as_uri())
         assert page.title().startswith('crappify')
         assert page.locator('h1', has_text='crappify').count() == 1
-        for name in ('crappify_folder', 'Crappifier', 'jpeg'):
+        for name in ('Crappifier', 'RandJPEG', 'CrappifyBatch'):
             assert page.locator('h3', has_text=name).count() >= 1, name          # API reference entries
-        assert page.get_by_text('Worker processes').count() >= 1                  # docments rendered
-        assert images_loaded(page) >= 3
+        assert images_loaded(page) >= 2
         assert page.locator('text=Traceback').count() == 0
+        page.goto((site/'degrade.html').as_uri())
+        for name in ('resize', 'jpeg', 'watermark'): assert page.locator('h3', has_text=name).count() >= 1, name
+        page.goto((site/'folder.html').as_uri())
+        assert page.locator('h3', has_text='crappify_folder').count() >= 1
+        assert page.get_by_text('Worker processes').count() >= 1                  # docments rendered
+        page.goto((site/'images.html').as_uri())
+        for name in ('open_image', 'output_names', 'atomic_write'): assert page.locator('h3', has_text=name).count() >= 1, name
+        page.goto((site/'pretrained.html').as_uri())
+        assert page.locator('h1', has_text='Models').count() == 1 and page.locator('text=Traceback').count() == 0
         page.goto((site/'restore.html').as_uri())
         assert page.locator('h3', has_text='restoration_learner').count() >= 1
         page.goto((site/'gan.html').as_uri())
