@@ -39,12 +39,15 @@ def run_cli(func, # Function whose docmented parameters are the options
     p.error = error
     try:
         args = vars(p.parse_args(sys.argv[1:] if argv is None else argv))
-        args.pop('pdb', None); args.pop('xtra', None)
+        args.pop('pdb', None)
+        args.pop('xtra', None)
         return int(func(**args) or 0)
     except UsageError as e:
-        print(f'{prog}: error: {e}', file=sys.stderr); return 2
+        print(f'{prog}: error: {e}', file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print(f'{prog}: interrupted; rerun the same command to resume', file=sys.stderr); return 130
+        print(f'{prog}: interrupted; rerun the same command to resume', file=sys.stderr)
+        return 130
 
 # %% ../nbs/08_cli.ipynb #e825476e
 def finish(summary:str, # One line saying what was done
@@ -54,7 +57,8 @@ def finish(summary:str, # One line saying what was done
     "Print `summary`; exit status 1 (and where the report is) if anything was skipped, else 0."
     print(summary)
     if not skipped: return 0
-    print(f"skipped files and reasons: {report}", file=sys.stderr); return 1
+    print(f"skipped files and reasons: {report}", file=sys.stderr)
+    return 1
 
 def crappify_cmd(src:str, # Folder of good images (searched recursively)
              dst:str, # Output folder (sub-folders mirrored)
@@ -140,8 +144,12 @@ def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer
         try:
             img = open_image(f, rgb=False)
             res = apply(img, m)
-        except BadImage as e: skipped.append((str(f), str(e))); continue
-        except Exception as e: skipped.append((str(f), f'{type(e).__name__}: {e}')); continue
+        except BadImage as e:
+            skipped.append((str(f), str(e)))
+            continue
+        except Exception as e:
+            skipped.append((str(f), f'{type(e).__name__}: {e}'))
+            continue
         fmt = output_format(dst)
         if fmt == 'JPEG' and res.mode not in ('RGB', 'L'): res = to_rgb(res)
         save_image(res, dst, fmt, **image_metadata(img), **(dict(quality=95) if fmt == 'JPEG' else {}))
@@ -153,8 +161,11 @@ def list_models() -> str:
     from lesson7ext.restore import shipped_names, shipped_models, model_card
     have, out = shipped_models(), []
     for n in shipped_names:
-        if n not in have: out.append(f"{n}: not installed"); continue
-        c = model_card(n); sc = c.get('scores', {})
+        if n not in have:
+            out.append(f"{n}: not installed")
+            continue
+        c = model_card(n)
+        sc = c.get('scores', {})
         m, b = sc.get('model', {}), sc.get('baseline', {})
         line = f"{n}: {c.get('task', '')}\n  held-out CSet5: Y-PSNR {m.get('psnr', float('nan')):.2f} dB (baseline {b.get('psnr', float('nan')):.2f} dB)"
         if 'residue' in m: line += f", watermark residue {m['residue']:.2f}"
@@ -170,7 +181,9 @@ def _check_ext(ext):
 def _load_model(model, list_models_, inputs):
     "The model for `restore_cmd` / `colorize_cmd`, or `None` after printing the cards."
     from lesson7ext.restore import RestorerFileError, load_restorer
-    if list_models_: print(list_models()); return None
+    if list_models_:
+        print(list_models())
+        return None
     if not inputs: raise UsageError("give at least one image file or folder")
     try: return load_restorer(model)
     except RestorerFileError as e: raise UsageError(str(e))
@@ -252,7 +265,8 @@ demo_short_side = 320
 
 
 def _plot_losses(learn, path):
-    import matplotlib; matplotlib.use('Agg')
+    import matplotlib
+    matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     rec = learn.recorder
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -260,18 +274,26 @@ def _plot_losses(learn, path):
     if rec.values:
         ax.plot(np.cumsum(rec.nb_iters if hasattr(rec, 'nb_iters') else [len(learn.dls.train)] * len(rec.values)),
                 [v[1] for v in rec.values], 'o-', label='valid')
-    ax.set_xlabel('batches'); ax.set_ylabel('loss'); ax.legend(); fig.tight_layout()
-    tmp = Path(path).with_name('.loss.png.tmp'); fig.savefig(tmp, format='png', dpi=80); plt.close(fig); os.replace(tmp, path)
+    ax.set_xlabel('batches')
+    ax.set_ylabel('loss')
+    ax.legend()
+    fig.tight_layout()
+    tmp = Path(path).with_name('.loss.png.tmp')
+    fig.savefig(tmp, format='png', dpi=80)
+    plt.close(fig)
+    os.replace(tmp, path)
 
 demo_init = dict(lesson7='lesson7', realistic='realistic', bw='colorize')  # the shipped model each preset starts from
 
 def _demo_photos(out):
     "Held-back and training photos, at a short side of `demo_short_side` (the lesson's photo size: the preset's 96 px is then x3.3)."
-    work = out/'.images'; work.mkdir(parents=True, exist_ok=True)
+    work = out/'.images'
+    work.mkdir(parents=True, exist_ok=True)
     def small(p):
         dst = work/f'{p.stem}.png'
         if not dst.exists():
-            img = open_image(p); img = resize(img, short_side=demo_short_side, method='lanczos') if min(img.size) > demo_short_side else img
+            img = open_image(p)
+            img = resize(img, short_side=demo_short_side, method='lanczos') if min(img.size) > demo_short_side else img
             img.save(dst)
         return dst
     held = [small(p) for p in sample_photos(list(demo_held_back))]
@@ -370,7 +392,8 @@ def demo_cmd(out:str='demo_out', # Output folder
              f"scored on {len(held)} held-back photos ({', '.join(demo_held_back)}), crappified with seed {seed}. {time.strftime('%Y-%m-%d %H:%M')}.")
     verdict = _demo_verdict(names, table[-1][1])
     atomic_write(out/'report.html', _demo_html(names, table, intro, verdict, ['model.safetensors'] + (['model_gan.safetensors'] if gan else [])).encode())
-    print(verdict); print(f"wrote {out/'report.html'}")
+    print(verdict)
+    print(f"wrote {out/'report.html'}")
     return 0
 
 def demo_cli():

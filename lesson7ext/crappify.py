@@ -82,7 +82,8 @@ class RandResize(Degradation):
                  method='bilinear', # Method, or a list to choose from
                  p:float=1., # Probability of applying
                 ):
-        super().__init__(p); store_attr('scale,short_side,method')
+        super().__init__(p)
+        store_attr('scale,short_side,method')
     def draw(self, rng, size, ctx):
         ss = _randint(rng, self.short_side) if self.short_side is not None else None
         return dict(to=target_size(size, ss, _rand(rng, self.scale)), method=_choice(rng, self.method))
@@ -99,7 +100,8 @@ class RandJPEG(Degradation):
                  from_text:bool=False, # Use the number a `RandWatermark` drew as the quality
                  p:float=1., # Probability of applying
                 ):
-        super().__init__(p); store_attr('quality,from_text')
+        super().__init__(p)
+        store_attr('quality,from_text')
     def draw(self, rng, size, ctx):
         q = _randint(rng, self.quality)
         if self.from_text and 'text' in ctx: q = int(ctx['text'])
@@ -118,7 +120,8 @@ class RandWatermark(Degradation):
                  opacity=1., # Opacity or `(lo,hi)` range
                  p:float=1., # Probability of applying
                 ):
-        super().__init__(p); store_attr('text,number,region,size,color,opacity')
+        super().__init__(p)
+        store_attr('text,number,region,size,color,opacity')
     def draw(self, rng, size, ctx):
         t = self.text if self.text is not None else str(_randint(rng, self.number))
         w, h = size
@@ -138,7 +141,8 @@ class RandBlur(Degradation):
                  sigma=(0.2, 3.), # Sigma or `(lo,hi)` range in pixels
                  p:float=1., # Probability of applying
                 ):
-        super().__init__(p); store_attr('sigma')
+        super().__init__(p)
+        store_attr('sigma')
     def draw(self, rng, size, ctx): return dict(sigma=_rand(rng, self.sigma))
     def apply_pil(self, img, prm): return blur(img, prm['sigma'])
     def apply_batch(self, x, prms): return blur(x, [p['sigma'] for p in prms])
@@ -152,7 +156,8 @@ class RandNoise(Degradation):
                  p_gray:float=0.4, # Probability of gray (same in all channels) noise
                  p:float=1., # Probability of applying
                 ):
-        super().__init__(p); store_attr('sigma,scale,p_gauss,p_gray')
+        super().__init__(p)
+        store_attr('sigma,scale,p_gauss,p_gray')
     def draw(self, rng, size, ctx):
         return dict(gauss=bool(rng.random() < self.p_gauss), sigma=_rand(rng, self.sigma), scale=_rand(rng, self.scale),
                     gray=bool(rng.random() < self.p_gray), seed=rng.getrandbits(31))
@@ -193,7 +198,8 @@ class Crappifier:
         rng, ctx, res = random.Random(seed), {}, []
         for s in self.steps:
             p = s.sample(rng, size, ctx)
-            res.append(p); size = s.out_size(size, p)
+            res.append(p)
+            size = s.out_size(size, p)
         return res
 
     def pil(self, img:Image.Image, seed:int=None) -> Image.Image:
@@ -226,7 +232,9 @@ class Crappifier:
         for i, (s, p) in enumerate(zip(self.steps, prms)):
             if i == last and isinstance(s, RandJPEG) and p['do']: return jpeg_bytes(img.convert('RGB'), p['quality']), '.jpg'
             if p['do']: img = s.apply_pil(img, p)
-        buf = io.BytesIO(); img.save(buf, 'PNG'); return buf.getvalue(), '.png'
+        buf = io.BytesIO()
+        img.save(buf, 'PNG')
+        return buf.getvalue(), '.png'
 
     def first_size(self, size:tuple, prms:list):
         "The size after the first step (parameters `prms`) if it is a `RandResize` that shrinks, else `None` (lets JPEG decode at reduced scale)."
@@ -341,7 +349,8 @@ def chain(self:Crappifier, size:tuple, seed:int, scale:int=1, up_method:str='bic
     mid = (W, H)
     for s, p in zip(steps, prms): mid = s.out_size(mid, p)
     if mid != (W, H) or up_method:  # always the last step when given: `crop_tensor` ends on the box exactly
-        steps.append(RandResize(method=up_method or 'bicubic')); prms.append(dict(do=True, to=(W, H), method=up_method or 'bicubic'))
+        steps.append(RandResize(method=up_method or 'bicubic'))
+        prms.append(dict(do=True, to=(W, H), method=up_method or 'bicubic'))
     return steps, prms
 
 @patch
@@ -432,7 +441,8 @@ class _CrappifyPair(ItemTransform):
                  up_method:str='bicubic', # How the crappy input is resized back to the target's size
                  valid_seed:int=0, # Mixed into the fixed seeds of the validation set
                 ):
-        super().__init__(); self.crap = get_crappifier(crappifier) if crappifier is not None else None
+        super().__init__()
+        self.crap = get_crappifier(crappifier) if crappifier is not None else None
         store_attr('scale,up_method,valid_seed')
     def __call__(self, b, split_idx=None, **kwargs):
         self.valid = split_idx == 1

@@ -93,7 +93,9 @@ def image_files(source=None, # A folder (searched recursively), a list of files,
 class ResizeInputToTarget(ItemTransform):
     "Resize the input of an `(input, target)` pair of PIL images to the target's size (paired low-resolution files)."
     split_idx, order = None, 0
-    def __init__(self, method:str='bicubic'): super().__init__(); self.method = method
+    def __init__(self, method:str='bicubic'):
+        super().__init__()
+        self.method = method
     def encodes(self, b):
         if not isinstance(b, (tuple, list)) or len(b) < 2 or not isinstance(b[0], Image.Image): return b
         x = b[0] if b[0].size == b[1].size else type(b[0])(resize(b[0], to=b[1].size, method=self.method))
@@ -122,7 +124,9 @@ class PhotoCache:
     def __call__(self, fn) -> Photo:
         st = os.stat(fn)
         key = (str(fn), st.st_mtime_ns, st.st_size)
-        if key in self.items: self.items.move_to_end(key); return self.items[key]
+        if key in self.items:
+            self.items.move_to_end(key)
+            return self.items[key]
         ph = self.items[key] = Photo(open_image(fn))
         while len(self.items) > 1 and sum(o.nbytes for o in self.items.values()) > self.max_mb * 2 ** 20: self.items.popitem(last=False)
         return ph
@@ -140,7 +144,8 @@ class CropCrappify(ItemTransform):
                  degrade:bool=True, # `False`: the input is the target and a third item, a `CropContext`, lets `CrappifyBatch` degrade it
                  flip:bool=True, # Flip training crops left-right with probability 0.5
                 ):
-        super().__init__(); self.crap = get_crappifier(crappifier) if crappifier is not None else Crappifier()
+        super().__init__()
+        self.crap = get_crappifier(crappifier) if crappifier is not None else Crappifier()
         store_attr('size,scale,up_method,valid_seed,degrade,flip')
     def __call__(self, b, split_idx=None, **kwargs):
         self.valid = split_idx == 1
@@ -177,7 +182,8 @@ def _split_files(files, valid_files, valid_pct, seed):
         vs = {v.resolve() for v in valid}
         train = [f for f in files if Path(f).resolve() not in vs]
     else:
-        idx = list(range(len(files))); random.Random(seed).shuffle(idx)
+        idx = list(range(len(files)))
+        random.Random(seed).shuffle(idx)
         nv = min(len(files) - 1, max(1, round(valid_pct * len(files)))) if valid_pct > 0 else 0
         valid, train = [files[i] for i in sorted(idx[:nv])], [files[i] for i in sorted(idx[nv:])]
     if not train: raise ValueError("no training images left after the validation split")

@@ -40,7 +40,9 @@ def resample_weights(n_in, n_out, method):
     center = (np.arange(n_out) + 0.5) * scale
     if method == 'nearest':  # PIL steps the source coordinate by adding `scale`, and floors it: the same sums, the same edges
         c = np.cumsum(np.r_[scale * 0.5, np.full(n_out - 1, scale)])
-        m = np.zeros((n_out, n_in)); m[np.arange(n_out), np.minimum(c.astype(int), n_in - 1)] = 1; return m
+        m = np.zeros((n_out, n_in))
+        m[np.arange(n_out), np.minimum(c.astype(int), n_in - 1)] = 1
+        return m
     fn, support = resize_kernels[method]
     fscale = max(scale, 1.)
     lo = np.clip((center - support * fscale + 0.5).astype(int), 0, n_in)
@@ -68,7 +70,9 @@ def target_size(size:tuple, # Current `(w,h)`
     "The `(w,h)` that `resize` produces from `size`."
     w, h = size
     if to is not None: return tuple(to)
-    if short_side is not None: r = short_side / min(w, h); return int(w * r), int(h * r)
+    if short_side is not None:
+        r = short_side / min(w, h)
+        return int(w * r), int(h * r)
     if scale is not None: return max(1, round(w * scale)), max(1, round(h * scale))
     return w, h
 
@@ -205,7 +209,8 @@ def gaussian_noise(x, # PIL image or float batch `(B,C,H,W)`
                   ):
     "Add gaussian noise of std `sigma`/255 to `x`."
     if isinstance(x, Image.Image): return as_batch(gaussian_noise, x, [sigma], [gray], [seed])
-    n = len(x); per = lambda v: list(v) if hasattr(v, '__len__') else [v] * n
+    n = len(x)
+    per = lambda v: list(v) if hasattr(v, '__len__') else [v] * n
     ns = [_noise_like(x[i], s, g, lambda sh, gen: torch.randn(sh, generator=gen)) * sg / 255.
           for i, (sg, g, s) in enumerate(zip(per(sigma), per(gray), per(seed)))]
     return (x + torch.stack([o.expand_as(x[0]) for o in ns]).to(x.device, x.dtype)).clamp(0, 1)
@@ -217,7 +222,8 @@ def poisson_noise(x, # PIL image or float batch `(B,C,H,W)`
                  ):
     "Add scaled Poisson (shot) noise to `x`, with std `sqrt(255*x)/255*scale` (the normal approximation)."
     if isinstance(x, Image.Image): return as_batch(poisson_noise, x, [scale], [gray], [seed])
-    n = len(x); per = lambda v: list(v) if hasattr(v, '__len__') else [v] * n
+    n = len(x)
+    per = lambda v: list(v) if hasattr(v, '__len__') else [v] * n
     out = []
     for i, (sc, g, s) in enumerate(zip(per(scale), per(gray), per(seed))):
         base = (to_grayscale(x[i:i + 1])[0, :1] if g else x[i]).float().cpu()

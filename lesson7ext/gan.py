@@ -56,7 +56,8 @@ def save_preds(learn:Learner, # A generator learner (`restoration_learner`) or a
               ) -> int:
     "Write the generator's outputs on `dl` as PNGs (correct colours, named after the source files); returns how many."
     dl = ifnone(dl, learn.dls.train.new(shuffle=False, drop_last=False))
-    folder = Path(folder); (folder/'generated').mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
+    (folder/'generated').mkdir(parents=True, exist_ok=True)
     if real: (folder/'real').mkdir(parents=True, exist_ok=True)
     model = getattr(learn.model, 'generator', learn.model)
     items = list(getattr(dl, 'items', None) or [])
@@ -128,8 +129,10 @@ def _quiet_trainer(learn):
     new = QuietGANTrainer(switch_eval=old.switch_eval, clip=old.clip, gen_first=old.gen_first, show_img=False)
     new.gen_loss, new.crit_loss = old.gen_loss, old.crit_loss
     i = learn.cbs.items.index(old)
-    learn.remove_cb(old); learn.add_cb(new)
-    learn.cbs.items.remove(new); learn.cbs.items.insert(i, new)
+    learn.remove_cb(old)
+    learn.add_cb(new)
+    learn.cbs.items.remove(new)
+    learn.cbs.items.insert(i, new)
     return learn
 
 def gan_learner(gen_learn:Learner, # The pretrained generator (`restoration_learner`)
@@ -166,7 +169,8 @@ class SampleGrid(Callback):
                  prefix:str='samples', # File name prefix
                  height:int=128, # Height of each picture in the grid
                 ):
-        store_attr(); self.folder, self.paths, self.sample_x = Path(folder), [], None
+        store_attr()
+        self.folder, self.paths, self.sample_x = Path(folder), [], None
 
     def _samples(self):
         dl = self.sample_dl = self.dls.valid if len(self.dls.valid_ds) else self.dls.train
@@ -177,7 +181,8 @@ class SampleGrid(Callback):
         "Write the grid now; returns its path."
         if self.sample_x is None: self._samples()
         model = getattr(self.learn.model, 'generator', self.learn.model)
-        was = model.training; model.eval()
+        was = model.training
+        model.eval()
         try:
             with torch.no_grad(), autocast_for(self.learn): out = model(self.sample_x.to(self.dls.device)).float()
         finally: model.train(was)
@@ -187,8 +192,10 @@ class SampleGrid(Callback):
             rows, titles = [list(r) for r in zip(batch_images(x, dl), outs, batch_images(self.sample_y, dl))], ['input', 'output', 'target']
         else: rows, titles = [outs[i:i + 4] for i in range(0, len(outs), 4)], None
         path = self.folder/(name or f'{self.prefix}_{len(self.paths):03d}.png')
-        self.folder.mkdir(parents=True, exist_ok=True); save_image(image_grid(rows, titles, height=self.height), path)
-        self.paths.append(path); return path
+        self.folder.mkdir(parents=True, exist_ok=True)
+        save_image(image_grid(rows, titles, height=self.height), path)
+        self.paths.append(path)
+        return path
 
     def after_epoch(self):
         if (self.epoch + 1) % self.every == 0: self.write(f'{self.prefix}_epoch{self.epoch + 1:03d}.png')
@@ -249,7 +256,8 @@ class GenCheckpoint(Callback):
                  every:int=100, # Iterations between checkpoints
                  start:int=0, # Iterations already done (when resuming)
                 ):
-        store_attr(); self.folder, self.saved = Path(folder), []
+        store_attr()
+        self.folder, self.saved = Path(folder), []
 
     def before_fit(self): self.done = self.start
 
@@ -266,8 +274,11 @@ class GenCheckpoint(Callback):
         path = export_restorer(model, self.folder/f'gen_{self.done:06d}.safetensors', scale=getattr(self.dls, 'scale', 1))
         state = dict(iteration=self.done, model=self.learn.model.state_dict(), opt=_plain(self.learn.opt.state_dict()),
                      gen_mode=bool(getattr(getattr(self.learn, 'gan_trainer', None), 'gen_mode', True)))
-        buf = io.BytesIO(); torch.save(state, buf); atomic_write(self.folder/'state.pt', buf.getvalue())
-        self.saved.append(path); return path
+        buf = io.BytesIO()
+        torch.save(state, buf)
+        atomic_write(self.folder/'state.pt', buf.getvalue())
+        self.saved.append(path)
+        return path
 
 def load_gan_state(learn:Learner, # The learner to restore (same architecture)
                    folder, # A `GenCheckpoint` folder
@@ -292,11 +303,15 @@ def _load_sd(model, path):
 def _stage(path, label, train, save, load):
     "One resumable stage: `load(path)` when an earlier run finished it, else print `label`, `train()` and `save(path)`."
     if Path(path).exists(): return load(path)
-    print(label); train(); save(path)
+    print(label)
+    train()
+    save(path)
 
 def _fit_checked(learn, minutes, guards, lr=3e-3):
     "`fit_budget` for `minutes` (if any) with the loss guards, then raise `TrainingDiverged` if it diverged."
-    if minutes > 0: fit_budget(learn, minutes, lr=lr, cbs=guards); check_diverged(learn)
+    if minutes > 0:
+        fit_budget(learn, minutes, lr=lr, cbs=guards)
+        check_diverged(learn)
 
 def _gan_phase(out, gen_learn, crit_learn, gan_iters, gan_minutes, gan_lr, weights_gen, ckpt_every, precision, guards, cbs):
     "Stage 4: the GAN phase, resumed from the last checkpoint in `out/checkpoints`; the `GANLearner`."
@@ -336,7 +351,8 @@ def nogan(source=None, # Good photos: a folder, a list of files, or `None` for t
          ) -> GANLearner:
     "The whole NoGAN schedule: pretrain generator, save its predictions, pretrain critic, GAN phase with checkpoints; resumable."
     if size < critic_min_size(): raise ValueError(f"size {size} is too small for the critic: use at least {critic_min_size()}")
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     guards = [LossGuard()] if guard else []
     if gen_learn is None:
         gen_learn = train_restorer(source, None, crappifier, 0, size, bs, valid_pct=0.2, valid_files=valid_files, epoch_size=epoch_size, precision=precision, **kwargs)
@@ -358,7 +374,8 @@ class _RandomPatch:
     def __init__(self, arrays, size, min_scale): self.arrays, self.size, self.min_scale = arrays, size, min_scale
     def __call__(self, i):
         a = self.arrays[random.randrange(len(self.arrays))]
-        h, w = a.shape[:2]; m = min(h, w)
+        h, w = a.shape[:2]
+        m = min(h, w)
         c = max(8, round(m * math.sqrt(random.uniform(self.min_scale, 1.))))
         y0, x0 = random.randint(0, h - c), random.randint(0, w - c)
         return np.asarray(Image.fromarray(a[y0:y0 + c, x0:x0 + c]).resize((self.size, self.size), Image.Resampling.BILINEAR))
@@ -377,7 +394,8 @@ def noise_dls(source=None, # A folder or list of images; `None`: the bundled pho
     arrays = []
     for f in files:
         with Image.open(f) as im:
-            im = to_rgb(im); s = 2 * size / min(im.size)
+            im = to_rgb(im)
+            s = 2 * size / min(im.size)
             if s < 1: im = im.resize((max(size, round(im.width * s)), max(size, round(im.height * s))), Image.Resampling.LANCZOS)
             arrays.append(np.asarray(im))
     n = ifnone(epoch_size, 16 * bs)
@@ -417,7 +435,8 @@ def wgan(source=None, # Folder of images, or `None` for the bundled photos
     size = ifnone(size, 64 if torch.cuda.is_available() else 32)
     dls = noise_dls(source, size=size, bs=bs)
     learn = wgan_learner(dls, nf=nf, precision=precision)
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     learn.fit(10_000, lr, wd=0., cbs=[TimeBudget(minutes), SampleGrid(out, n=16, every=5), LossGuard(factor=1e6)])
     check_diverged(learn)
     _save_sd(learn.model.generator, out/'wgan_generator.safetensors')

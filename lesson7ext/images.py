@@ -33,7 +33,8 @@ def to_rgb(img:Image.Image, # Any PIL image
         return Image.fromarray(np.clip(a / top * 255 + 0.5, 0, 255).astype(np.uint8)).convert('RGB')
     if img.mode == 'P': img = img.convert('RGBA' if 'transparency' in img.info else 'RGB')
     if img.mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La'):
-        rgba = img.convert('RGBA'); bg = Image.new('RGBA', rgba.size, (255, 255, 255, 255))
+        rgba = img.convert('RGBA')
+        bg = Image.new('RGBA', rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(bg, rgba).convert('RGB')
     return img.convert('RGB')
 
@@ -105,20 +106,24 @@ def tensor2pil(x:torch.Tensor, # A `(C,H,W)` float tensor in `[0,1]`, C is 1 or 
 
 # %% ../nbs/00_images.ipynb #d4f359ba
 def _umask() -> int:
-    m = os.umask(0); os.umask(m); return m
+    m = os.umask(0)
+    os.umask(m)
+    return m
 
 def atomic_write(dst, # Destination file (its folder is created)
                  data:bytes, # The whole content
                 ) -> Path:
     "Write `data` to `dst` atomically (temporary name, then rename), with the process's normal file permissions."
-    dst = Path(dst); dst.parent.mkdir(parents=True, exist_ok=True)
+    dst = Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{dst.name}.', suffix='.tmp', dir=dst.parent)
     try:
         with os.fdopen(fd, 'wb') as f: f.write(data)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, dst)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return dst
 
 def save_image(img:Image.Image, # The image
@@ -128,7 +133,8 @@ def save_image(img:Image.Image, # The image
               ) -> Path:
     "Save `img` atomically."
     import io
-    buf = io.BytesIO(); img.save(buf, format, **kwargs)
+    buf = io.BytesIO()
+    img.save(buf, format, **kwargs)
     return atomic_write(dst, buf.getvalue())
 
 def save_safetensors(tensors:dict, # Name -> tensor
@@ -169,7 +175,9 @@ def output_names(inputs:list, # Image files and folders
         key = os.path.normcase(str(dst))
         if root not in dst.resolve().parents: skipped.append((str(f), f'output {dst} would be outside {root}'))
         elif key in taken: skipped.append((str(f), f'same output name as {taken[key]} ({dst.name}); not overwritten'))
-        else: taken[key] = str(f); pairs.append((f, dst))
+        else:
+            taken[key] = str(f)
+            pairs.append((f, dst))
     return pairs, skipped
 
 # %% ../nbs/00_images.ipynb #26104af1
@@ -200,8 +208,12 @@ def track(items, # An iterable (with `total`, or a length)
     "Iterate over `items` with a progress bar on a terminal or notebook, or one log line per `every` items otherwise."
     from fastprogress.fastprogress import progress_bar
     total = len(items) if total is None else total
-    if not show: yield from items; return
-    if interactive() if bar is None else bar: yield from progress_bar(items, total=total, leave=False); return
+    if not show:
+        yield from items
+        return
+    if interactive() if bar is None else bar:
+        yield from progress_bar(items, total=total, leave=False)
+        return
     t0 = time.time()
     for i, o in enumerate(items, 1):
         yield o

@@ -34,7 +34,9 @@ _warned = set()
 def warn_once(msg:str, # The warning
              ):
     "Warn with `msg` once per process."
-    if msg not in _warned: _warned.add(msg); warnings.warn(msg, stacklevel=3)
+    if msg not in _warned:
+        _warned.add(msg)
+        warnings.warn(msg, stacklevel=3)
 
 def load_state_dict_file(path, # A `.safetensors` file or a PyTorch state dict
                         ) -> dict:
@@ -183,13 +185,16 @@ def denorm_batch(learn, x:torch.Tensor) -> torch.Tensor:
 
 class ImageMetric(Metric):
     "Mean over validation images of `func(pred, targ, border)` on denormalised images."
-    def __init__(self, func, border:int=0, name:str=None): self.func, self.border, self._name = func, border, name or func.__name__; self.reset()
+    def __init__(self, func, border:int=0, name:str=None):
+        self.func, self.border, self._name = func, border, name or func.__name__
+        self.reset()
     def reset(self): self.total, self.count = 0., 0
     def accumulate(self, learn):
         p, t = denorm_batch(learn, learn.pred.float()), denorm_batch(learn, learn.yb[0].float())
         for a, b in zip(p, t):
             v = self.func(a, b, self.border)
-            self.total += min(v, 100.); self.count += 1
+            self.total += min(v, 100.)
+            self.count += 1
     @property
     def value(self): return self.total / self.count if self.count else None
     @property
@@ -227,7 +232,8 @@ def watermark_mask(crappifier, # A `Crappifier` or preset name with a `RandWater
                    seed:int, # The seed it crappifies with
                   ):
     "Where the crappifier's text falls on a `size` photo, as a boolean `(h,w)` mask (`None` if it draws none)."
-    c = get_crappifier(crappifier); sz = tuple(size)
+    c = get_crappifier(crappifier)
+    sz = tuple(size)
     for s, p in zip(c.steps, c.params(sz, seed)):
         if isinstance(s, RandWatermark) and p['do']:
             m = watermark(Image.new('L', sz), p['text'], p['pos'], p['size'], (255, 255, 255), 1.)
@@ -249,7 +255,8 @@ def heldout_pairs(folder, # A folder of good PNG photos never trained on (e.g. C
     for f in (map(Path, folder) if isinstance(folder, (list, tuple)) else sorted(Path(folder).glob('*.png'))):
         hr, s, mask = open_image(f), file_seed(seed, f.name), None
         if task == 'x4':
-            w, h = hr.size; hr = hr.crop((0, 0, w - w % 4, h - h % 4))
+            w, h = hr.size
+            hr = hr.crop((0, 0, w - w % 4, h - h % 4))
             inp = hr.resize((hr.width // 4, hr.height // 4), Image.Resampling.BICUBIC)
         elif task == 'colorize': inp = hr.convert('L').convert('RGB')
         else:

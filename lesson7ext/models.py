@@ -87,7 +87,9 @@ class LessonResBlock(nn.Module):
         super().__init__()
         nf = ifnone(nf, ni)
         self.conv1, self.conv2 = conv2(ni, nf, stride=stride), conv2(nf, nf, stride=1, act=False)
-        if self.zero_start: nn.init.zeros_(self.conv2[1].weight); nn.init.zeros_(self.conv2[1].bias)  # the block starts by adding nothing
+        if self.zero_start:
+            nn.init.zeros_(self.conv2[1].weight)
+            nn.init.zeros_(self.conv2[1].bias)  # the block starts by adding nothing
         self.stride, self.extra = stride, nf - ni
 
     def shortcut(self, x):
@@ -150,7 +152,8 @@ def fit_classifier(model:nn.Module, # A classifier
                    **kwargs, # Passed to `Learner`
                   ) -> Learner:
     "Train `model` with cross-entropy and one cycle, recording accuracy and time; returns the learner."
-    torch.manual_seed(seed); np.random.seed(seed)
+    torch.manual_seed(seed)
+    np.random.seed(seed)
     learn = Learner(dls, model, loss_func=F.cross_entropy, metrics=accuracy, **kwargs)
     t0 = time.time()
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
@@ -186,8 +189,11 @@ def densenet(n_in:int=1, # Image channels
     "A small DenseNet: stem, dense blocks with halving transitions between them, pooling, linear."
     mods, c = [conv2(n_in, nf, stride=1)], nf
     for i, n in enumerate(layers):
-        mods.append(dense_block(c, growth, n)); c += n * growth
-        if i < len(layers) - 1: mods.append(transition(c, c // 2)); c //= 2
+        mods.append(dense_block(c, growth, n))
+        c += n * growth
+        if i < len(layers) - 1:
+            mods.append(transition(c, c // 2))
+            c //= 2
     mods += [nn.AdaptiveAvgPool2d(1), Flatten(), nn.Linear(c, n_out)]
     return nn.Sequential(*mods)
 
@@ -220,7 +226,9 @@ class SimpleUnet(nn.Module):
         self.ups = nn.ModuleList([nn.ConvTranspose2d(ch[i + 1], ch[i], 2, stride=2) for i in reversed(range(depth))])
         self.decs = nn.ModuleList([nn.Sequential(conv2(2 * ch[i], ch[i], stride=1), conv2(ch[i], ch[i], stride=1)) for i in reversed(range(depth))])
         self.head = nn.Conv2d(nf, n_out, 1)
-        if residual: nn.init.zeros_(self.head.weight); nn.init.zeros_(self.head.bias)
+        if residual:
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
 
     def forward(self, x):
         h = self.stem(x)

@@ -74,7 +74,8 @@ class RestoreUnet(nn.Module):
             self.up2, self.dec1 = PixelShuffle_ICNR(nf * 4, nf * 2, blur=blur), nn.Sequential(ConvLayer(nf * 4, nf * 2), *res(nf * 2))
             self.up1, self.dec0 = PixelShuffle_ICNR(nf * 2, nf, blur=blur), nn.Sequential(ConvLayer(nf * 2, nf), *res(nf))
         self.head = nn.Conv2d(nf, ci, 3, padding=1)
-        nn.init.zeros_(self.head.weight); nn.init.zeros_(self.head.bias)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
 
     @property
     def size_multiple(self) -> int: return self.factor * 4
@@ -229,7 +230,8 @@ class TimeBudget(Callback):
 
     def _train_end(self, now):
         "When training must stop: the budget less the final validation, and less the next one if it comes first."
-        r = self._reserve(); end = self.end - r
+        r = self._reserve()
+        end = self.end - r
         nxt = now + (self.n_iter - self.iter) * (self.step or 0.)
         if self.valid_every: nxt = min(nxt, self.last_valid + self.valid_every * 60)
         return end - r if nxt < end else end
@@ -289,13 +291,16 @@ class BudgetCheckpoint(Callback):
                  key:str='', # What identifies the run (its arguments): `resume_budget` resumes only the same run
                  every:float=60., # Seconds between checkpoints
                  clock=time.monotonic, # The clock (a fake one in tests)
-                ): store_attr(); self.path = Path(path)
+                ):
+                    store_attr()
+                    self.path = Path(path)
     def before_fit(self): self.last, self.tb = self.clock(), next(c for c in self.learn.cbs if isinstance(c, TimeBudget))
     def after_batch(self):
         if self.training and self.clock() - self.last >= self.every: self.save()
     def after_epoch(self): self.save()
     def save(self):
-        buf = io.BytesIO(); save_model(buf, self.model, self.opt)
+        buf = io.BytesIO()
+        save_model(buf, self.model, self.opt)
         atomic_write(self.path, buf.getvalue())
         atomic_write(self.path.with_name(self.path.name + '.json'), json.dumps(dict(spent=self.tb.minutes_spent, key=self.key)).encode())
         self.last = self.clock()
@@ -305,7 +310,8 @@ def resume_budget(learn:Learner, # The learner to resume (same architecture)
                   key:str='', # The run's key: a checkpoint of another run is ignored
                  ) -> float:
     "Load the checkpoint at `path` into `learn` (model and optimizer) if it belongs to run `key`; the minutes it had spent, or 0."
-    path = Path(path); meta = path.with_name(path.name + '.json')
+    path = Path(path)
+    meta = path.with_name(path.name + '.json')
     if not (path.exists() and meta.exists()): return 0.
     st = json.loads(meta.read_text())
     if st.get('key') != key: return 0.
@@ -382,7 +388,8 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
     rgb = to_rgb(img) if alpha is None else img.convert('RGBA').convert('RGB')
     if scale != 1: rgb = resize(rgb, scale=scale, method='bicubic')
     a = torch.from_numpy(np.asarray(rgb, dtype=np.float32) / 255.).permute(2, 0, 1)
-    was = model.training; model.eval()
+    was = model.training
+    model.eval()
     try: y = restore_tensor(model, a, tile, overlap, getattr(model, 'stats', imagenet_stats), bf16)
     finally: model.train(was)
     res = Image.fromarray((y.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
@@ -400,7 +407,9 @@ class RestorerFileError(ValueError):
 
 def _digest(sd): 
     h = hashlib.sha256()
-    for k in sorted(sd): h.update(k.encode()); h.update(sd[k].detach().cpu().contiguous().numpy().tobytes())
+    for k in sorted(sd):
+        h.update(k.encode())
+        h.update(sd[k].detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()
 
 def model_config(model:nn.Module, learn=None) -> dict:
@@ -486,7 +495,9 @@ def load_restorer(path, # A shipped model's name (`'lesson7'`, `'x4'`...) or a f
     "The model saved in `path`, in eval mode, with `.scale`, `.stats` and `.restorer_info` (its card under `'card'`)."
     path = model_file(path)
     meta, sd = _read_file(path)
-    try: info = json.loads(meta['lesson7ext']); model = build_model(info['config'])
+    try:
+        info = json.loads(meta['lesson7ext'])
+        model = build_model(info['config'])
     except RestorerFileError: raise
     except Exception as e: raise RestorerFileError(f"{path}: bad config ({type(e).__name__}: {e})") from None
     try: model.load_state_dict(sd)

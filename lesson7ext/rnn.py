@@ -29,9 +29,15 @@ def number_words(n:int, # 0 < n < 1,000,000
     "`n` in English words, as in fastai's HUMAN_NUMBERS ('eight thousand one', 'one hundred twenty three')."
     if not 0 < n < 1_000_000: raise ValueError(f"{n}: only 1 to 999,999")
     out = []
-    if n >= 1000: out += [number_words(n // 1000), 'thousand']; n %= 1000
-    if n >= 100: out += [_ones[n // 100], 'hundred']; n %= 100
-    if n >= 20: out.append(_tens[n // 10]); n %= 10
+    if n >= 1000:
+        out += [number_words(n // 1000), 'thousand']
+        n %= 1000
+    if n >= 100:
+        out += [_ones[n // 100], 'hundred']
+        n %= 100
+    if n >= 20:
+        out.append(_tens[n // 10])
+        n %= 10
     if n: out.append(_ones[n])
     return ' '.join(out)
 

@@ -10,7 +10,7 @@ command resumes from the checkpoint with the same schedule and seeds. When the l
 on held-out CSet5, writes `lesson7ext/weights/NAME.safetensors` with its model card in the metadata, and deletes the
 checkpoint. Commit the checkpoint when a session stops before that.
 """
-import argparse, json, os, shutil, platform, random, subprocess, sys, time, warnings
+import argparse, json, math, os, shutil, platform, random, subprocess, sys, time, warnings
 from pathlib import Path
 warnings.filterwarnings('ignore')
 import numpy as np, torch
@@ -121,15 +121,21 @@ def commit():
     try: return subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root, capture_output=True, text=True).stdout.strip() or None
     except OSError: return None
 
+def cpu_name():
+    "The CPU's model name (Linux), else the machine type."
+    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor() or platform.machine()
+
 def card(name, train, state, scores, threads):
     r = RECIPES[name]
     kinds = sorted({f.name.split('_')[0] for f in train})
+    per_epoch = len(train) * math.ceil(r['epoch_size'] / len(train))  # `restoration_dls` repeats the photos to at least `epoch_size` crops
     return dict(name=name, task=r['task'], data=dict(sources=dict(cbsd='CBSD68 (68 photos, 481x321)', sun='Sun80 downscaled to a 480-px short side',
                 bundled='scikit-image / scikit-learn photos except ' + ', '.join(demo_held_back)), used=kinds, n_photos=len(train), never='CSet5'),
                 recipe=dict(script='tools/pretrain.py', preset=r['preset'], scale=r['scale'], model=r['model'], size=r['size'], bs=r['bs'],
-                            epochs=r['epochs'], epoch_size=r['epoch_size'], samples=r['epochs'] * r['epoch_size'], schedule='fit_one_cycle',
+                            epochs=r['epochs'], epoch_size=r['epoch_size'], samples=r['epochs'] * per_epoch, schedule='fit_one_cycle',
                             lr=r['lr'], loss='l1', seed=SEED, init=r.get('init'), gan=r.get('gan')),
-                minutes=round(state['minutes'], 1), hardware=f"{platform.processor() or platform.machine()}, {threads} threads, "
+                minutes=round(state['minutes'], 1), hardware=f"{cpu_name()}, {threads} thread(s), "
                 + (torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU'), torch=torch.__version__, commit=commit(),
                 date=time.strftime('%Y-%m-%d'), scores=scores)
 
