@@ -14,15 +14,17 @@ from fastcore.script import anno_parser
 from PIL import Image
 from .degrade import resize
 from .crappify import get_crappifier, presets
-from .folder import crappify_folder, report_name, file_seed
+from .folder import crappify_folder, shard_report, file_seed
+from .distributed import init_distributed, is_main, my_share, merged
 from .images import open_image, BadImage, usable_images, atomic_write, save_image, to_rgb, output_names, output_format, output_exts, image_metadata, track
 from .data import sample_photos, image_grid, image_files, extra_training_images
 from .restore import final_metrics
 
 # %% auto #0
-__all__ = ['demo_held_back', 'demo_gan_weights', 'demo_short_side', 'demo_init', 'demo_task', 'UsageError', 'run_cli', 'finish',
-           'crappify_cmd', 'crappify_cli', 'train_cmd', 'train_cli', 'restore_files', 'list_models', 'restore_cmd',
-           'restore_cli', 'colorize_cmd', 'colorize_cli', 'wgan_cmd', 'wgan_cli', 'demo_cmd', 'demo_cli']
+__all__ = ['demo_held_back', 'demo_gan_weights', 'demo_short_side', 'demo_init', 'demo_task', 'commands', 'UsageError', 'run_cli',
+           'finish', 'crappify_cmd', 'crappify_cli', 'train_cmd', 'train_cli', 'restore_files', 'list_models',
+           'restore_cmd', 'restore_cli', 'colorize_cmd', 'colorize_cli', 'wgan_cmd', 'wgan_cli', 'nogan_cmd',
+           'nogan_cli', 'demo_cmd', 'demo_cli', 'main']
 
 # %% ../nbs/08_cli.ipynb #5a2c0965
 class UsageError(Exception):
@@ -55,10 +57,18 @@ def finish(summary:str, # One line saying what was done
            report:Path, # Where they are listed
           ) -> int:
     "Print `summary`; exit status 1 (and where the report is) if anything was skipped, else 0."
-    print(summary)
+    if is_main(): print(summary)  # several processes: one prints
     if not skipped: return 0
-    print(f"skipped files and reasons: {report}", file=sys.stderr)
+    if is_main(): print(f"skipped files and reasons: {report}", file=sys.stderr)
     return 1
+
+def _parse_shard(shard):
+    "`(k, n)` from 'K/N', or `None`."
+    if shard is None: return None
+    try: k, n = map(int, shard.split('/'))
+    except ValueError: raise UsageError(f"--shard must be K/N (part K of N, K from 0), got {shard!r}")
+    if not (n >= 1 and 0 <= k < n): raise UsageError(f"--shard {shard}: need 0 <= K < N")
+    return k, n
 
 def crappify_cmd(src:str, # Folder of good images (searched recursively)
              dst:str, # Output folder (sub-folders mirrored)
@@ -67,15 +77,17 @@ def crappify_cmd(src:str, # Folder of good images (searched recursively)
              seed:int=0, # Seed: the same seed and file give the same output bytes
              max_pixels:int=178_956_970, # Skip images with more pixels than this
              quiet:bool=False, # No progress bar
+             shard:str=None, # K/N: only the K-th of N parts (K from 0), e.g. a job array's $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT
             ) -> int:
     "Crappify a folder of images: resumable, parallel, bad files skipped and listed in a report."
     if preset not in presets: raise UsageError(f"unknown preset {preset!r}; choose from {', '.join(presets)}")
     if workers is not None and workers < 0: raise UsageError(f"--workers must be 0 or more, got {workers}")
     if not Path(src).is_dir(): raise UsageError(f"{src}: source folder not found")
-    try: r = crappify_folder(src, dst, preset, n_workers=workers, seed=seed, max_pixels=max_pixels, progress=not quiet)
+    sh = _parse_shard(shard)
+    try: r = crappify_folder(src, dst, preset, n_workers=workers, seed=seed, max_pixels=max_pixels, progress=not quiet, shard=sh)
     except (ValueError, FileNotFoundError) as e: raise UsageError(str(e))
     return finish(f"{r['written']} written, {r['already_done']} already done, {len(r['skipped'])} skipped of {r['total']} files -> {dst}",
-                  r['skipped'], Path(dst)/report_name)
+                  r['skipped'], Path(dst)/shard_report(sh))
 
 def crappify_cli():
     "Console script `lesson7ext-crappify`."
@@ -119,7 +131,7 @@ def train_cmd(src:str, # Folder of good photos (searched recursively)
     psnr_ = final_metrics(learn).get('psnr')
     summary = f"wrote {out}" + (f" (validation Y-PSNR {psnr_:.2f} dB)" if psnr_ is not None else '')
     report = Path(out).with_name(Path(out).stem + '_skipped.tsv')
-    if bad: atomic_write(report, ('file\treason\n' + ''.join(f'{f}\t{e}\n' for f, e in bad)).encode())
+    if bad and is_main(): atomic_write(report, ('file\treason\n' + ''.join(f'{f}\t{e}\n' for f, e in bad)).encode())
     return finish(summary, bad, report)
 
 def train_cli():
@@ -134,27 +146,28 @@ def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer
                   apply=None, # `apply(img, model)` -> image; default: `restore` with `tile`
                   ext:str='auto', # Output format: 'auto' (the input's), 'png' or 'jpg'
                  ) -> dict:
-    "Restore every image in `inputs` into its own file under `out` (`output_names`), ICC profile and EXIF kept."
+    "Restore every image in `inputs` into its own file under `out` (`output_names`), ICC profile and EXIF kept; several processes share the files."
     from lesson7ext.restore import load_restorer, restore
+    init_distributed()
     m = load_restorer(model) if isinstance(model, (str, Path)) else model
     apply = apply or (lambda img, m: restore(img, m, tile=tile or None))
     pairs, skipped = output_names(inputs, out, ext)
-    written = []
-    for f, dst in track(pairs, show=not quiet):
+    written, failed = [], []
+    for f, dst in track(my_share(pairs), show=not quiet and is_main()):  # under `accelerate launch`: this rank's share
         try:
             img = open_image(f, rgb=False)
             res = apply(img, m)
         except BadImage as e:
-            skipped.append((str(f), str(e)))
+            failed.append((str(f), str(e)))
             continue
         except Exception as e:
-            skipped.append((str(f), f'{type(e).__name__}: {e}'))
+            failed.append((str(f), f'{type(e).__name__}: {e}'))
             continue
         fmt = output_format(dst)
         if fmt == 'JPEG' and res.mode not in ('RGB', 'L'): res = to_rgb(res)
         save_image(res, dst, fmt, **image_metadata(img), **(dict(quality=95) if fmt == 'JPEG' else {}))
         written.append(str(dst))
-    return dict(written=written, skipped=skipped)
+    return dict(written=merged(written), skipped=skipped + merged(failed))  # every rank's, on every rank
 
 def list_models() -> str:
     "The shipped models' cards, one paragraph each (what `--list-models` prints)."
@@ -210,7 +223,7 @@ def restore_cli():
 def _files_report(r, out, verb):
     Path(out).mkdir(parents=True, exist_ok=True)
     report = Path(out)/f'{verb}_report.tsv'
-    atomic_write(report, ('file\treason\n' + ''.join(f'{f}\t{e}\n' for f, e in r['skipped'])).encode())
+    if is_main(): atomic_write(report, ('file\treason\n' + ''.join(f'{f}\t{e}\n' for f, e in r['skipped'])).encode())
     return finish(f"{len(r['written'])} {verb}d, {len(r['skipped'])} skipped -> {out}", r['skipped'], report)
 
 def colorize_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders to colour
@@ -257,6 +270,37 @@ def wgan_cmd(source:str=None, # Folder of images (default: the photos bundled wi
 def wgan_cli():
     "Console script `lesson7ext-wgan`."
     sys.exit(run_cli(wgan_cmd, 'lesson7ext-wgan'))
+
+# %% ../nbs/08_cli.ipynb #daf20cb7
+def nogan_cmd(src:str, # Folder of good photos (searched recursively)
+              out:str='nogan_out', # Output folder: each stage's files, checkpoints/, samples/, generator_gan.safetensors
+              preset:str='lesson7', # Degradation preset: lesson7, realistic or bw (colorization)
+              gen_minutes:float=5., # Generator pretraining budget in minutes (0: keep the --init model as it is)
+              crit_minutes:float=2., # Critic pretraining budget in minutes
+              gan_iters:int=400, # GAN-phase iterations (critic and generator batches both count)
+              ckpt_every:int=50, # Generator checkpoint every this many GAN iterations
+              size:int=128, # Training crop size (64 or more)
+              bs:int=16, # Batch size (per process)
+              init:str=None, # Start the generator from a shipped model (lesson7, realistic, colorize) or a model file
+              quiet:bool=False, # No progress bars
+             ) -> int:
+    "Train a restorer through NoGAN (generator, critic, GAN phase), resumably: rerun the same command to continue."
+    from lesson7ext.gan import nogan, critic_min_size
+    _check_train_args(src, preset, max(gen_minutes, 1e-9), 1, init)
+    if preset == 'none': raise UsageError("--preset none has no crappy inputs to restore: choose lesson7, realistic or bw")
+    if gen_minutes < 0 or crit_minutes <= 0 or gan_iters < 1 or ckpt_every < 1:
+        raise UsageError("--gen-minutes must be 0 or more, --crit-minutes positive, --gan-iters and --ckpt-every 1 or more")
+    if size < critic_min_size(): raise UsageError(f"--size must be at least {critic_min_size()} (the critic's input), got {size}")
+    good, bad = usable_images(image_files(src))
+    if len(good) < 2: raise UsageError(f"{src}: need at least 2 usable photos (some are held back for validation), found {len(good)}")
+    nogan(good, out, preset, size, bs, gen_minutes, crit_minutes, gan_iters, ckpt_every=ckpt_every, init=init, quiet=quiet)
+    report = Path(out)/'skipped.tsv'
+    if bad and is_main(): atomic_write(report, ('file\treason\n' + ''.join(f'{f}\t{e}\n' for f, e in bad)).encode())
+    return finish(f"wrote {Path(out)/'generator_gan.safetensors'}", bad, report)
+
+def nogan_cli():
+    "Console script `lesson7ext-nogan`."
+    sys.exit(run_cli(nogan_cmd, 'lesson7ext-nogan', pos=['src']))
 
 # %% ../nbs/08_cli.ipynb #43b6b612
 demo_held_back = ('astronaut', 'china')
@@ -400,3 +444,18 @@ def demo_cli():
     "Console script `lesson7ext-demo`."
     sys.exit(run_cli(demo_cmd, 'lesson7ext-demo'))
 
+
+# %% ../nbs/08_cli.ipynb #ef9ed32a
+commands = dict(crappify=crappify_cli, train=train_cli, nogan=nogan_cli, restore=restore_cli, colorize=colorize_cli, wgan=wgan_cli, demo=demo_cli)
+
+def main(argv:list=None, # `COMMAND ARGS...` (default `sys.argv[1:]`)
+        ):
+    "`python -m lesson7ext.cli COMMAND ARGS...`: run the console script `lesson7ext-COMMAND` with `ARGS`."
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] not in commands:
+        print(f"usage: python -m lesson7ext.cli {{{','.join(commands)}}} ARGS... (got {' '.join(argv) or 'nothing'})", file=sys.stderr)
+        sys.exit(2)
+    sys.argv = [f'lesson7ext-{argv[0]}', *argv[1:]]
+    commands[argv[0]]()
+
+if __name__ == '__main__' and '__file__' in globals(): main()  # run as a module (a notebook kernel has no `__file__`)

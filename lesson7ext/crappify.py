@@ -10,6 +10,7 @@ import io, os, hashlib, random, warnings, math
 import numpy as np, torch, torch.nn.functional as F
 from PIL import Image
 from fastcore.basics import store_attr, ifnone, patch
+from fastai.torch_core import rank_distrib
 with warnings.catch_warnings():  # fastai's import chain triggers torch's `torch.jit.script` deprecation warning
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.vision.core import PILImage, TensorImage
@@ -183,7 +184,7 @@ class Crappifier:
                  name:str=None, # Name shown in `repr`
                 ):
         self.steps, self.up_method, self.name = list(steps), up_method, name
-        self.rng, self._pid = random.Random(seed), os.getpid()
+        self.rng, self._pid = random.Random(seed if seed is None or not rank_distrib() else f'{seed}-rank{rank_distrib()}'), os.getpid()  # ranks never repeat each other
 
     def __repr__(self): return f"Crappifier({self.name or ', '.join(type(s).__name__ for s in self.steps)})"
     def next_seed(self) -> int:

@@ -14,11 +14,21 @@ from .images import BadImage, open_image, list_images, atomic_write, track
 from .crappify import Crappifier, RandJPEG, get_crappifier
 
 # %% auto #0
-__all__ = ['report_name', 'file_seed', 'crappify_file', 'crappify_folder']
+__all__ = ['report_name', 'shard_report', 'file_seed', 'crappify_file', 'crappify_folder']
 
 # %% ../nbs/01b_folder.ipynb #43e53a21
 report_name = 'crappify_report.tsv'
 
+def shard_report(shard:tuple=None, # `(k, n)`: the `k`-th of `n` parts (from 0), or `None`
+                ) -> str:
+    "The report's file name: one per shard, so parts that run at once never write the same file."
+    return report_name if shard is None else f'crappify_report.{shard[0]}-of-{shard[1]}.tsv'
+
+def _clean_temps(dst, outs):
+    "Remove the temporary files an interrupted run left for the outputs `outs` (not another shard's, which may be running)."
+    names = {(o.parent, o.name) for o in outs}
+    for t in Path(dst).rglob('.*.tmp'):
+        if (t.parent, t.name[1:].rsplit('.', 2)[0]) in names: t.unlink(missing_ok=True)
 
 # %% ../nbs/01b_folder.ipynb #15a558ab
 def file_seed(seed:int, # Run seed
@@ -67,6 +77,7 @@ def crappify_folder(src, # Folder of good images (searched recursively)
                     max_pixels:int=178_956_970, # Skip images with more pixels
                     draft:bool=True, # Decode JPEGs at reduced scale when possible
                     progress:bool=True, # Show a progress bar
+                    shard:tuple=None, # `(k, n)`: only every `n`-th file from the `k`-th (0-based), for job arrays; the report is per shard
                    ) -> dict:
     "Crappify every image under `src` into `dst`, in parallel, resumably; returns counts and the skipped files."
     src, dst = Path(src), Path(dst)
@@ -76,8 +87,9 @@ def crappify_folder(src, # Folder of good images (searched recursively)
     crap = get_crappifier(crappifier, seed)
     n_workers = os.cpu_count() if n_workers is None else n_workers
     rels = [p.relative_to(src).as_posix() for p in list_images(src, extensionless=True)]
+    if shard is not None: rels = rels[shard[0]::shard[1]]  # a fixed share of the sorted list: disjoint, the same on every rerun
     dst.mkdir(parents=True, exist_ok=True)
-    for t in dst.rglob('.*.tmp'): t.unlink()
+    _clean_temps(dst, [_out_path(dst, r, crap) for r in rels] + [dst/shard_report(shard)])
     done = sum(_out_path(dst, r, crap).exists() for r in rels)
     job = _Job(src, dst, crap, seed, max_pixels, draft)
     if n_workers <= 1: res = [job(r) for r in track(rels, show=progress)]
@@ -86,5 +98,5 @@ def crappify_folder(src, # Folder of good images (searched recursively)
             res = list(track(ex.map(job, rels, chunksize=max(1, min(32, len(rels) // (4 * n_workers)))), len(rels), show=progress))
     skipped = [(r, e) for r, e in zip(rels, res) if e is not None]
     lines = ''.join(f'{r}\t{e}\n' for r, e in skipped)
-    atomic_write(dst/report_name, ('file\treason\n' + lines).encode())
+    atomic_write(dst/shard_report(shard), ('file\treason\n' + lines).encode())
     return dict(total=len(rels), written=len(rels) - len(skipped) - done, already_done=done, skipped=skipped)

@@ -20,6 +20,7 @@ with warnings.catch_warnings():
     from fastai.vision.gan import (GANLearner, GANTrainer, AdaptiveGANSwitcher, GANDiscriminativeLR, gan_critic, AdaptiveLoss,
                                    accuracy_thresh_expand, basic_generator, basic_critic, generate_noise)
 from .images import atomic_write, to_rgb, save_image, save_safetensors, track
+from .distributed import init_distributed, distrib_fit, is_main, barrier, broadcast_object, all_sum, unwrap
 from .data import restoration_dls, image_files, image_grid, sample_photos, extra_training_images
 from .losses import PSNRMetric, SSIMMetric
 from .restore import (restoration_learner, export_restorer, load_restorer, fit_budget, restore, autocast_for, log_lines,
@@ -33,7 +34,7 @@ __all__ = ['batch_images', 'save_preds', 'critic_dls', 'critic_min_size', 'criti
 # %% ../nbs/05_gan.ipynb #11e914ca
 def _norm_stats(dl):
     "The `(mean, std)` of `dl`'s `Normalize` batch transform, or `None`."
-    for t in getattr(getattr(dl, 'after_batch', None), 'fs', []):
+    for t in getattr(getattr(unwrap(dl), 'after_batch', None), 'fs', []):
         if isinstance(t, Normalize): return t.mean, t.std
     return None
 
@@ -48,6 +49,11 @@ def batch_images(x:torch.Tensor, # A batch `(B,3,H,W)` as the model sees it
     return [Image.fromarray(a) for a in x.mul(255).round().byte().permute(0, 2, 3, 1).cpu().numpy()]
 
 # %% ../nbs/05_gan.ipynb #d277a15a
+def _after_main(n):
+    "Rank 0's `n` on every rank, once rank 0 is done writing (identity in one process)."
+    barrier()
+    return broadcast_object(n)
+
 def save_preds(learn:Learner, # A generator learner (`restoration_learner`) or a GAN learner
                folder, # Output folder: images go to `folder/generated` and `folder/real`
                dl=None, # Default: the training set, unshuffled, all batches
@@ -55,11 +61,12 @@ def save_preds(learn:Learner, # A generator learner (`restoration_learner`) or a
                progress:bool=True, # Show a progress bar
               ) -> int:
     "Write the generator's outputs on `dl` as PNGs (correct colours, named after the source files); returns how many."
+    if not is_main(): return _after_main(None)  # several processes: rank 0 writes them all
     dl = ifnone(dl, learn.dls.train.new(shuffle=False, drop_last=False))
     folder = Path(folder)
     (folder/'generated').mkdir(parents=True, exist_ok=True)
     if real: (folder/'real').mkdir(parents=True, exist_ok=True)
-    model = getattr(learn.model, 'generator', learn.model)
+    model = getattr(unwrap(learn.model), 'generator', unwrap(learn.model))
     items = list(getattr(dl, 'items', None) or [])
     was, n = model.training, 0
     model.eval()
@@ -73,7 +80,7 @@ def save_preds(learn:Learner, # A generator learner (`restoration_learner`) or a
                     if real: save_image(y, folder/'real'/name)
                     n += 1
     finally: model.train(was)
-    return n
+    return _after_main(n)
 
 # %% ../nbs/05_gan.ipynb #de28c3c3
 def critic_dls(folder, # A folder from `save_preds` (with `generated/` and `real/` inside)
@@ -173,14 +180,15 @@ class SampleGrid(Callback):
         self.folder, self.paths, self.sample_x = Path(folder), [], None
 
     def _samples(self):
-        dl = self.sample_dl = self.dls.valid if len(self.dls.valid_ds) else self.dls.train
+        dl = self.sample_dl = unwrap(self.dls.valid if len(self.dls.valid_ds) else self.dls.train)  # the data itself, not a rank's share
         b = dl.one_batch()
         self.sample_x, self.sample_y = b[0][:self.n].detach().clone(), b[1][:self.n].detach().clone()
 
     def write(self, name:str=None) -> Path:
-        "Write the grid now; returns its path."
+        "Write the grid now; returns its path (`None` on the ranks other than 0)."
+        if not is_main(): return None
         if self.sample_x is None: self._samples()
-        model = getattr(self.learn.model, 'generator', self.learn.model)
+        model = getattr(unwrap(self.learn.model), 'generator', unwrap(self.learn.model))
         was = model.training
         model.eval()
         try:
@@ -218,7 +226,8 @@ class LossGuard(Callback):
 
     def after_loss(self):
         if not self.training: return
-        v = float(self.learn.loss.detach().float())
+        v = all_sum(float(self.learn.loss.detach().float()), 1.)
+        v = v[0] / v[1]  # the mean over ranks, so every rank stops at the same step
         gt = getattr(self.learn, 'gan_trainer', None)
         mode = getattr(gt, 'gen_mode', None)  # a GAN's two losses are watched separately
         if not math.isfinite(v): self._stop(f"the loss is {v}")
@@ -267,12 +276,13 @@ class GenCheckpoint(Callback):
         if self.done % self.every == 0: self.save()
 
     def save(self):
-        "Write `gen_{iteration}.safetensors` and `state.pt` now (only if every weight is finite)."
-        model = getattr(self.learn.model, 'generator', self.learn.model)
-        if not _finite(self.learn.model): return None
+        "Write `gen_{iteration}.safetensors` and `state.pt` now (only if every weight is finite; rank 0 only)."
+        gm = unwrap(self.learn.model)
+        model = getattr(gm, 'generator', gm)
+        if not is_main() or not _finite(gm): return None
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = export_restorer(model, self.folder/f'gen_{self.done:06d}.safetensors', scale=getattr(self.dls, 'scale', 1))
-        state = dict(iteration=self.done, model=self.learn.model.state_dict(), opt=_plain(self.learn.opt.state_dict()),
+        path = export_restorer(model, self.folder/f'gen_{self.done:06d}.safetensors', scale=getattr(self.dls, 'scale', 1), sync=False)
+        state = dict(iteration=self.done, model=gm.state_dict(), opt=_plain(self.learn.opt.state_dict()),
                      gen_mode=bool(getattr(getattr(self.learn, 'gan_trainer', None), 'gen_mode', True)))
         buf = io.BytesIO()
         torch.save(state, buf)
@@ -303,9 +313,10 @@ def _load_sd(model, path):
 def _stage(path, label, train, save, load):
     "One resumable stage: `load(path)` when an earlier run finished it, else print `label`, `train()` and `save(path)`."
     if Path(path).exists(): return load(path)
-    print(label)
+    if is_main(): print(label)
     train()
-    save(path)
+    if is_main(): save(path)
+    barrier()  # several processes: the file is there for every rank
 
 def _fit_checked(learn, minutes, guards, lr=3e-3):
     "`fit_budget` for `minutes` (if any) with the loss guards, then raise `TrainingDiverged` if it diverged."
@@ -321,10 +332,9 @@ def _gan_phase(out, gen_learn, crit_learn, gan_iters, gan_minutes, gan_lr, weigh
     left = gan_iters - done if gan_minutes is None else None
     learn.resumed_from, learn.out = done, out
     if left is None or left > 0:
-        print(f"4/4 GAN phase ({f'{gan_minutes:g} min' if gan_minutes is not None else f'{left} iterations'}"
+        if is_main(): print(f"4/4 GAN phase ({f'{gan_minutes:g} min' if gan_minutes is not None else f'{left} iterations'}"
               f"{f', resuming at iteration {done}' if done else ''})")
-        n_ep = 1000 if left is None else math.ceil(left / len(learn.dls.train))
-        learn.fit(n_ep, gan_lr, cbs=[GenCheckpoint(ck, ckpt_every, start=done), SampleGrid(out/'samples'), TimeBudget(gan_minutes, iters=left)] + guards + L(cbs))
+        with distrib_fit(learn): learn.fit(100_000, gan_lr, cbs=[GenCheckpoint(ck, ckpt_every, start=done), SampleGrid(out/'samples'), TimeBudget(gan_minutes, iters=left)] + guards + L(cbs))
         check_diverged(learn)
     return learn
 
@@ -351,13 +361,14 @@ def nogan(source=None, # Good photos: a folder, a list of files, or `None` for t
          ) -> GANLearner:
     "The whole NoGAN schedule: pretrain generator, save its predictions, pretrain critic, GAN phase with checkpoints; resumable."
     if size < critic_min_size(): raise ValueError(f"size {size} is too small for the critic: use at least {critic_min_size()}")
+    init_distributed()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     guards = [LossGuard()] if guard else []
     if gen_learn is None:
         gen_learn = train_restorer(source, None, crappifier, 0, size, bs, valid_pct=0.2, valid_files=valid_files, epoch_size=epoch_size, precision=precision, **kwargs)
     _stage(out/'generator.safetensors', f"1/4 pretraining the generator ({gen_minutes:g} min)", lambda: _fit_checked(gen_learn, gen_minutes, guards),
-           lambda p: export_restorer(gen_learn, p), lambda p: gen_learn.model.load_state_dict(load_restorer(p).state_dict()))
+           lambda p: export_restorer(gen_learn, p, sync=False), lambda p: gen_learn.model.load_state_dict(load_restorer(p).state_dict()))
     cdata = out/'critic_data'
     _stage(cdata/'.done', "2/4 saving the generator's predictions", lambda: save_preds(gen_learn, cdata), lambda p: p.touch(), lambda p: None)
     crit_learn = critic_learner(critic_dls(cdata, bs=bs), nf=ifnone(crit_nf, 128 if torch.cuda.is_available() else 32), precision=precision)

@@ -15,6 +15,7 @@ from .images import open_image
 from .degrade import watermark, resize
 from .crappify import get_crappifier, RandWatermark
 from .folder import file_seed
+from .distributed import all_sum, unwrap
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     import torchvision
@@ -179,7 +180,7 @@ def ssim(pred, # Image, as for `psnr`
 # %% ../nbs/03_losses.ipynb #d6754829
 def denorm_batch(learn, x:torch.Tensor) -> torch.Tensor:
     "Undo the `Normalize` of `learn.dls` on batch `x`, giving images in `[0,1]`."
-    for t in getattr(learn.dls, 'after_batch', []):
+    for t in getattr(unwrap(getattr(learn.dls, 'train', learn.dls)), 'after_batch', []):  # the loader itself, also inside a `DistributedDL`
         if isinstance(t, Normalize): return (x * t.std.to(x.device) + t.mean.to(x.device)).clamp(0, 1)
     return x.clamp(0, 1)
 
@@ -196,7 +197,9 @@ class ImageMetric(Metric):
             self.total += min(v, 100.)
             self.count += 1
     @property
-    def value(self): return self.total / self.count if self.count else None
+    def value(self):
+        total, count = all_sum(self.total, self.count)  # every rank's images (several processes)
+        return total / count if count else None
     @property
     def name(self): return self._name
 

@@ -20,6 +20,7 @@ with warnings.catch_warnings():
                                    ProgressCallback, save_model, load_model, Normalize)
 from .degrade import resize
 from .images import to_rgb, save_safetensors, interactive, atomic_write
+from .distributed import init_distributed, distrib_fit, is_main, barrier, broadcast_object, sync_clock, unwrap
 from .losses import FeatureLoss, PSNRMetric, SSIMMetric, warn_once, imagenet_vgg_state
 import lesson7ext
 
@@ -215,9 +216,10 @@ class TimeBudget(Callback):
 
     @property
     def minutes_spent(self) -> float: return (self.clock() - self.t0) / 60
+    def now(self) -> float: return sync_clock(self.clock())  # rank 0's clock: every rank decides the same at the same step
 
     def before_fit(self):
-        self.t0 = self.clock() - self.spent * 60
+        self.t0 = self.now() - self.spent * 60
         self.end, self.last_valid = self.t0 + (self.minutes * 60 if self.minutes is not None else float('inf')), self.t0
         self.prev = self.step = self.valid_cost = None
         self.steps, self.done = 0, False
@@ -238,24 +240,29 @@ class TimeBudget(Callback):
 
     def before_epoch(self):
         if self.done: raise CancelFitException()
-        bar, now = getattr(getattr(self.learn, 'progress', None), 'mbar', None), self.clock()
+        bar, now = getattr(getattr(self.learn, 'progress', None), 'mbar', None), self.now()
         if bar is not None and self.minutes is not None:  # the progress bar's epoch count: an estimate from the clock (fit was given a large number)
             bar.main_bar.total = self.epoch + max(1, round((self.end - now) / ((now - self.t0) / self.epoch))) if self.epoch else None
 
     def before_batch(self):
         if not self.training: return
-        now = self.clock()
+        now = self.now()
         if self.prev is not None: self.step = now - self.prev if self.step is None else 0.7 * self.step + 0.3 * (now - self.prev)
         self.prev = now
-        if self.done or (self.valid_every and now - self.last_valid >= self.valid_every * 60): raise CancelTrainException()
+        if self.done or (self.valid_every and now - self.last_valid >= self.valid_every * 60):
+            self.cut = True
+            raise CancelTrainException()
         train_end, by_iters = self._train_end(now), (self.steps + 1) / self.iters if self.iters else 0.
         if by_iters >= 1 or (self.steps and train_end - now < 1.5 * self.step): self.done, pct = True, 1.  # the last step: the schedule's end
         else: pct = min(max(by_iters, max(now - self.t0, 0.) / max(train_end - self.t0, 1e-9)), 1 - 1e-9)
         self.learn.pct_train, self.steps = pct, self.steps + 1
 
-    def before_validate(self): self.v0, self.prev = self.clock(), None
+    def before_train(self): self.cut = False
+    def after_train(self):  # our own cut ends the epoch early, it does not void it: keep its training loss in the recorder's row
+        if self.cut and hasattr(self.learn, 'recorder'): self.learn.recorder.cancel_train = False
+    def before_validate(self): self.v0, self.prev = self.now(), None
     def after_validate(self):
-        now = self.clock()
+        now = self.now()
         if len(self.dl): self.valid_cost = now - self.v0
         self.last_valid = now
 
@@ -279,7 +286,7 @@ def fit_budget(learn:Learner, # The learner
     lr_max = np.array([h['lr'] for h in learn.opt.hypers])
     scheds = {'lr': combined_cos(pct_start, lr_max / div, lr_max, lr_max / div_final),
               'mom': combined_cos(pct_start, *ifnone(moms, learn.moms))}
-    learn.fit(100_000, cbs=[ParamScheduler(scheds), TimeBudget(minutes, valid_every, clock, spent)] + L(cbs), wd=wd)
+    with distrib_fit(learn): learn.fit(100_000, cbs=[ParamScheduler(scheds), TimeBudget(minutes, valid_every, clock, spent)] + L(cbs), wd=wd)
     return learn
 
 # %% ../nbs/04_restore.ipynb #d2e9bfa7
@@ -299,6 +306,7 @@ class BudgetCheckpoint(Callback):
         if self.training and self.clock() - self.last >= self.every: self.save()
     def after_epoch(self): self.save()
     def save(self):
+        if not is_main(): return  # one process writes
         buf = io.BytesIO()
         save_model(buf, self.model, self.opt)
         atomic_write(self.path, buf.getvalue())
@@ -443,13 +451,14 @@ def build_model(cfg:dict) -> nn.Module:
 
 def loader_stats(dls) -> tuple:
     "The `(mean, std)` of the loaders' `Normalize` (what the model's inputs were normalised with); ImageNet's if there is none."
-    norm = next((t for t in getattr(getattr(dls, 'train', None), 'after_batch', []) if isinstance(t, Normalize)), None)
+    norm = next((t for t in getattr(unwrap(getattr(dls, 'train', None)), 'after_batch', []) if isinstance(t, Normalize)), None)
     return (norm.mean.flatten().tolist(), norm.std.flatten().tolist()) if norm is not None else imagenet_stats
 
 def export_restorer(learn, # A `Learner` from `restoration_learner` (or a model)
                     path, # Output `.safetensors` file
                     scale:int=None, # Upscaling factor (default: the dls' `scale`)
                     card:dict=None, # The model card (data, recipe, minutes, hardware, scores), kept in the metadata
+                    sync:bool=True, # Several processes: all call this, rank 0 writes, all wait for the file (`False`: only rank 0 calls)
                    ) -> Path:
     "Save the restorer's weights and config to one safetensors file (atomic write)."
     model = getattr(learn, 'model', learn)
@@ -457,7 +466,9 @@ def export_restorer(learn, # A `Learner` from `restoration_learner` (or a model)
     scale = ifnone(scale, getattr(getattr(learn, 'dls', None), 'scale', getattr(model, 'scale', 1)))
     sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     meta = dict(config=cfg, scale=int(scale), stats=[list(map(float, s)) for s in loader_stats(getattr(learn, 'dls', None))], version=lesson7ext.__version__, card=card)
-    return save_safetensors(sd, path, metadata={'lesson7ext': json.dumps(meta), 'sha256': _digest(sd)})
+    if is_main(): save_safetensors(sd, path, metadata={'lesson7ext': json.dumps(meta), 'sha256': _digest(sd)})
+    if sync: barrier()
+    return Path(path)
 
 shipped_names = ('lesson7', 'realistic', 'x4', 'colorize')  # the models `tools/pretrain.py` trains for the package
 
@@ -532,6 +543,7 @@ def train_restorer(source=None, # Good photos: a folder, a list of files, or `No
                   ) -> Learner:
     "Data, learner, `fit_budget` for `minutes` (resuming an interrupted run of the same arguments) and the model file: the learner."
     from lesson7ext.data import restoration_dls, image_files
+    init_distributed()
     files = image_files(source)
     dls = restoration_dls(files, crappifier, size=size, bs=bs, scale=scale, valid_pct=valid_pct, valid_files=valid_files, epoch_size=ifnone(epoch_size, 32 * bs))
     learn = restoration_learner(dls, init=init, precision=precision, **kwargs)
@@ -541,8 +553,8 @@ def train_restorer(source=None, # Good photos: a folder, a list of files, or `No
                 init=str(init), files=sorted(map(str, files)), valid=sorted(map(str, valid_files or [])), epoch_size=epoch_size)
     key = hashlib.sha256(json.dumps(args).encode()).hexdigest()[:16]
     ckpt = Path(str(out) + '.partial') if out is not None else None
-    spent = resume_budget(learn, ckpt, key) if ckpt else 0.
-    if spent: print(f"resuming an interrupted run: {spent:.1f} of {minutes:g} minutes already trained")
+    spent = broadcast_object(resume_budget(learn, ckpt, key) if ckpt else 0.)  # every rank resumes where rank 0 does
+    if spent and is_main(): print(f"resuming an interrupted run: {spent:.1f} of {minutes:g} minutes already trained")
     cp = BudgetCheckpoint(ckpt, key) if ckpt else None
     fit_budget(learn, minutes, lr=ifnone(lr, 3e-4 if init else 3e-3), cbs=L(cp) + L(cbs), spent=spent)
     if out is None: return learn
@@ -550,5 +562,5 @@ def train_restorer(source=None, # Good photos: a folder, a list of files, or `No
     card = dict(trained_minutes=round(tb.minutes_spent, 3), final_lr=float(learn.opt.hypers[-1]['lr']), resumed_at=round(spent, 3),
                 **{k: v for k, v in args.items() if k not in ('files', 'valid')}, photos=len(files))
     export_restorer(learn, out, card=card)
-    drop_checkpoint(ckpt)
+    if is_main(): drop_checkpoint(ckpt)
     return learn
