@@ -471,7 +471,7 @@ def colorization_learner(dls, # From `colorization_dls`
 def colorize(img:Image.Image, # A photo (any mode; colour ones are treated as their grayscale)
              model:nn.Module, # A colorization model (`load_restorer`, `learn.model`)
              render_factor:int=21, # The model sees the photo at `render_factor`×16 px on the short side
-             bf16:bool=False, # bfloat16 autocast
+             precision:str='fp32', # 'fp32', 'bf16', 'fp16' (CUDA) or 'auto'
             ) -> Image.Image:
     "Colour `img`: chroma from the model at the render size, luminance from the input at full size."
     if render_factor < 1: raise ValueError(f"render_factor must be 1 or more, got {render_factor}")
@@ -479,6 +479,6 @@ def colorize(img:Image.Image, # A photo (any mode; colour ones are treated as th
     y = rgb.convert('YCbCr').getchannel('Y')
     s = render_factor * 16 / min(rgb.size)
     small = y.resize((max(16, round(rgb.width * s)), max(16, round(rgb.height * s))), Image.Resampling.LANCZOS) if s < 1 else y
-    out = restore(small.convert('RGB'), model, tile=None, scale=1, bf16=bf16).convert('YCbCr')
+    out = restore(small.convert('RGB'), model, tile=None, scale=1, precision=precision).convert('YCbCr')
     cb, cr = (out.getchannel(c).resize(rgb.size, Image.Resampling.BICUBIC) for c in ('Cb', 'Cr'))
     return Image.merge('YCbCr', (y, cb, cr)).convert('RGB')

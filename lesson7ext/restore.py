@@ -26,10 +26,10 @@ import lesson7ext
 
 # %% auto #0
 __all__ = ['weights_dir', 'shipped_names', 'ModelConfig', 'RestoreUnetConfig', 'RestoreUnet', 'bf16_fast', 'BF16Autocast',
-           'precision_cb', 'default_loss', 'restoration_learner', 'log_lines', 'final_metrics', 'autocast_for',
-           'TimeBudget', 'fit_budget', 'BudgetCheckpoint', 'resume_budget', 'drop_checkpoint', 'restore_tensor',
-           'restore', 'RestorerFileError', 'model_config', 'build_model', 'loader_stats', 'export_restorer',
-           'shipped_models', 'model_file', 'load_restorer', 'model_card', 'train_restorer']
+           'precision_cb', 'precision_autocast', 'default_loss', 'restoration_learner', 'log_lines', 'final_metrics',
+           'autocast_for', 'TimeBudget', 'fit_budget', 'BudgetCheckpoint', 'resume_budget', 'drop_checkpoint',
+           'restore_tensor', 'restore', 'RestorerFileError', 'model_config', 'build_model', 'loader_stats',
+           'export_restorer', 'shipped_models', 'model_file', 'load_restorer', 'model_card', 'train_restorer']
 
 # %% ../nbs/04_restore.ipynb #09151a2f
 @dataclass
@@ -127,6 +127,14 @@ def precision_cb(precision:str='auto', # 'auto' (bf16 where natively fast, else 
         return MixedPrecision()
     raise ValueError(f"unknown precision {precision!r}; choose from auto, fp32, bf16, fp16")
 
+
+def precision_autocast(precision:str, # 'auto' (bf16 where natively fast, else fp32), 'fp32', 'bf16' or 'fp16' (CUDA)
+                       device:torch.device, # Where the model runs
+                      ):
+    "The autocast context of `precision` on `device` (for inference; training uses `precision_cb`)."
+    if precision == 'auto': precision = 'bf16' if bf16_fast(device) else 'fp32'
+    if precision not in ('fp32', 'bf16', 'fp16'): raise ValueError(f"unknown precision {precision!r}; choose from auto, fp32, bf16, fp16")
+    return torch.autocast(device.type, dtype=torch.float16 if precision == 'fp16' else torch.bfloat16, enabled=precision != 'fp32')
 
 # %% ../nbs/04_restore.ipynb #7298203a
 def default_loss(device=None, # Where training runs (default: CUDA if available, else CPU)
@@ -354,7 +362,7 @@ def restore_tensor(model:nn.Module, # Restoration model working on normalised im
                    tile:int=512, # Tile size in pixels (`None` or 0: the whole image at once)
                    overlap:int=96, # Overlap between tiles, blended
                    stats=imagenet_stats, # Normalisation statistics
-                   bf16:bool=False, # bfloat16 autocast
+                   precision:str='fp32', # 'fp32', 'bf16', 'fp16' (CUDA) or 'auto' (`precision_autocast`)
                   ) -> torch.Tensor:
     "Restore `x` with `model` tile by tile; returns `(3,H,W)` in `[0,1]`."
     dev = next(model.parameters()).device
@@ -372,7 +380,7 @@ def restore_tensor(model:nn.Module, # Restoration model working on normalised im
             ph, pw = (-h) % mult, (-w) % mult
             inp = ((t - mean) / std)[None]
             if ph or pw: inp = F.pad(inp, (0, pw, 0, ph), mode='reflect' if min(h, w) > max(ph, pw) else 'replicate')
-            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+            with precision_autocast(precision, dev):
                 o = model(inp)
             o = (o.float()[0, :, :h, :w] * std + mean).clamp(0, 1).cpu()
             wy = _ramp(h, overlap, y0 == 0, y0 + h >= H)
@@ -387,7 +395,7 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
             tile:int=512, # Tile size (`None`: whole image)
             overlap:int=96, # Overlap between tiles
             scale:int=None, # Upscaling factor (default: the model's `scale`, else 1)
-            bf16:bool=False, # bfloat16 autocast
+            precision:str='fp32', # 'fp32', 'bf16', 'fp16' (CUDA) or 'auto' (`precision_autocast`)
            ) -> Image.Image:
     "Restore PIL `img` with `model`; returns an image of the same mode family and `scale` times the size."
     scale = ifnone(scale, getattr(model, 'scale', 1))
@@ -398,7 +406,7 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
     a = torch.from_numpy(np.asarray(rgb, dtype=np.float32) / 255.).permute(2, 0, 1)
     was = model.training
     model.eval()
-    try: y = restore_tensor(model, a, tile, overlap, getattr(model, 'stats', imagenet_stats), bf16)
+    try: y = restore_tensor(model, a, tile, overlap, getattr(model, 'stats', imagenet_stats), precision)
     finally: model.train(was)
     res = Image.fromarray((y.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
     if mode in ('L', 'LA', 'I', 'I;16', 'I;16B', 'I;16L', 'F', '1'): res = res.convert('L')

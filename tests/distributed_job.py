@@ -6,7 +6,7 @@ Each process records what it saw in `RESULTS/rank{R}.json`: the files lesson7ext
 import argparse, atexit, hashlib, json, os, sys
 from pathlib import Path
 import numpy as np, torch
-from fastai.vision.all import Callback, DataLoader, DataLoaders
+from fastai.vision.all import Callback, DataLoader, DataLoaders, Learner
 from fastai.torch_core import rank_distrib
 import lesson7ext.images as images, lesson7ext.restore as restore, lesson7ext.gan as gan
 from lesson7ext.distributed import gather_objects, unwrap, distrib_fit, init_distributed
@@ -57,6 +57,9 @@ def losses(args):
     learn = restore.restoration_learner(dls, nf=8, precision='fp32', channels_last=False, metrics=[])
     init_distributed()
     with distrib_fit(learn): learn.fit(1, 1e-3, cbs=Digests())
+    bn = Learner(dls, torch.nn.Sequential(torch.nn.Conv2d(3, 3, 3, padding=1), torch.nn.BatchNorm2d(3)), loss_func=torch.nn.MSELoss())
+    with bn.distrib_ctx(): bn.fit(1)  # fastai's own context on a batch-norm model: no `SyncBatchNorm` on CPU processes
+    record['batchnorm'] = True
 
 def train(args):
     learn = restore.train_restorer(args.photos, args.out, 'lesson7', minutes=args.minutes, size=32, bs=args.bs, valid_pct=0.25,

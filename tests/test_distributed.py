@@ -62,6 +62,7 @@ def test_same_global_batch_same_losses(tmp_path):
     code1, log1 = launch(1, JOB, 'losses', '--results', tmp_path/'one')
     code2, log2 = launch(2, JOB, 'losses', '--results', tmp_path/'two')
     assert code1 == 0 and code2 == 0, (log1 + log2)[-3000:]
+    assert all(r.get('batchnorm') for r in records(tmp_path/'two'))  # `learn.distrib_ctx()` itself, on a model with batch norm
     one = [l[0] for l in records(tmp_path/'one', 1)[0]['losses']]
     two = [float(np.mean(l)) for l in records(tmp_path/'two')[0]['losses']]
     assert len(one) == len(two) == 4
