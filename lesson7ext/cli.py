@@ -16,6 +16,7 @@ from .degrade import resize
 from .crappify import get_crappifier, presets
 from .folder import crappify_folder, shard_report, file_seed
 from .distributed import init_distributed, is_main, my_share, merged
+from fastai.torch_core import num_distrib
 from .images import open_image, BadImage, usable_images, atomic_write, save_image, to_rgb, output_names, output_format, output_exts, image_metadata, track
 from .data import sample_photos, image_grid, image_files, extra_training_images
 from .restore import final_metrics
@@ -417,6 +418,7 @@ def demo_cmd(out:str='demo_out', # Output folder
         ) -> int:
     "Fine-tune (or train) a restorer on the bundled photos within `minutes` and write a report comparing it with bicubic."
     from lesson7ext.restore import train_restorer, load_restorer
+    if num_distrib() > 1: raise UsageError("the demo runs in one process: start it without accelerate launch or torchrun")
     if preset not in presets: raise UsageError(f"unknown preset {preset!r}; choose from {', '.join(presets)}")
     if minutes <= 0: raise UsageError(f"--minutes must be positive, got {minutes}")
     if gan and gan_minutes <= 0: raise UsageError(f"--gan-minutes must be positive, got {gan_minutes}")

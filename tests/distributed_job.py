@@ -3,9 +3,9 @@
 Each process records what it saw in `RESULTS/rank{R}.json`: the files lesson7ext wrote from that process (every
 `atomic_write`), a digest of the weights after every optimizer step gathered from all ranks, the losses.
 """
-import argparse, atexit, hashlib, json, os, sys
+import argparse, atexit, hashlib, json, os
 from pathlib import Path
-import numpy as np, torch
+import torch
 from fastai.vision.all import Callback, DataLoader, DataLoaders, Learner
 from fastai.torch_core import rank_distrib
 import lesson7ext.images as images, lesson7ext.restore as restore, lesson7ext.gan as gan
