@@ -17,7 +17,7 @@ from .crappify import get_crappifier, presets
 from .folder import crappify_folder, shard_report, file_seed
 from .distributed import init_distributed, is_main, my_share, merged
 from fastai.torch_core import num_distrib
-from .images import open_image, BadImage, usable_images, atomic_write, save_image, to_rgb, output_names, output_format, output_exts, image_metadata, track
+from .images import open_image, BadImage, usable_images, atomic_write, save_image, to_rgb, output_names, output_format, check_ext, image_metadata, track
 from .data import sample_photos, image_grid, image_files, extra_training_images
 from .restore import final_metrics
 
@@ -190,7 +190,8 @@ def list_models() -> str:
     return '\n'.join(out)
 
 def _check_ext(ext):
-    if ext != 'auto' and ext not in output_exts: raise UsageError(f"--ext must be auto, {' or '.join(output_exts)}, got {ext!r}")
+    try: check_ext(ext)
+    except ValueError as e: raise UsageError(f"--ext: {e}")
 
 def _load_model(model, list_models_, inputs):
     "The model for `restore_cmd` / `colorize_cmd`, or `None` after printing the cards."

@@ -17,7 +17,7 @@ with warnings.catch_warnings():  # fastai's import chain triggers torch's `torch
 
 # %% auto #0
 __all__ = ['image_extensions', 'output_exts', 'BadImage', 'to_rgb', 'open_image', 'list_images', 'usable_images', 'pil2tensor',
-           'tensor2pil', 'atomic_write', 'save_image', 'save_safetensors', 'output_format', 'output_names',
+           'tensor2pil', 'atomic_write', 'save_image', 'save_safetensors', 'output_format', 'check_ext', 'output_names',
            'image_metadata', 'interactive', 'track']
 
 # %% ../nbs/00_images.ipynb #8a7e477f
@@ -162,12 +162,18 @@ def _inputs(inputs):
             for f in list_images(i): yield f, base/f.relative_to(i)
         else: yield i, Path(i.name)
 
+def check_ext(ext:str, # 'auto', 'png' or 'jpg'
+             ) -> str:
+    "`ext` if it names an output format, else a `ValueError` that says which do."
+    if ext != 'auto' and ext not in output_exts: raise ValueError(f"unknown output extension {ext!r}; choose from auto, {', '.join(output_exts)}")
+    return ext
+
 def output_names(inputs:list, # Image files and folders
                  out, # Output folder
                  ext:str='auto', # 'auto' (keep the input's format where Pillow writes it, else PNG), 'png' or 'jpg'
                 ) -> tuple:
     "`([(input, output)], [(input, reason)])`: a distinct output under `out` for each input, or why it has none."
-    if ext != 'auto' and ext not in output_exts: raise ValueError(f"unknown output extension {ext!r}; choose from auto, {', '.join(output_exts)}")
+    check_ext(ext)
     root, taken, pairs, skipped = Path(out).resolve(), {}, [], []
     for f, rel in _inputs(inputs):
         sfx = output_exts.get(ext) or (f.suffix.lower() if f.suffix.lower() in _writable else '.png')
