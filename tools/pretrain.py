@@ -135,7 +135,7 @@ def card(name, train, state, scores, threads):
                 recipe=dict(script='tools/pretrain.py', preset=r['preset'], scale=r['scale'], model=r['model'], size=r['size'], bs=r['bs'],
                             epochs=r['epochs'], epoch_size=r['epoch_size'], samples=r['epochs'] * per_epoch, schedule='fit_one_cycle',
                             lr=r['lr'], loss='l1', seed=SEED, init=r.get('init'), gan=r.get('gan')),
-                minutes=round(state['minutes'], 1), hardware=f"{cpu_name()}, {threads} thread(s), "
+                minutes=round(state['minutes'], 1), **({'gan_minutes': round(state['gan_minutes'], 1)} if 'gan_minutes' in state else {}), hardware=f"{cpu_name()}, {threads} thread(s), "
                 + (torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU'), torch=torch.__version__, commit=commit(),
                 date=time.strftime('%Y-%m-%d'), scores=scores)
 
@@ -149,7 +149,10 @@ def scores(name, model, data):
     return heldout_scores(apply, heldout_pairs(Path(data)/'CSet5', name))
 
 def finish(name, learn, train, state, data, threads):
+    t0 = time.monotonic()
     model = gan_stage(name, learn)
+    if RECIPES[name].get('gan'):  # the card's minutes: the pixel-loss epochs and this run's NoGAN stages (critic, GAN phase)
+        state = dict(state, gan_minutes=(time.monotonic() - t0) / 60, minutes=state['minutes'] + (time.monotonic() - t0) / 60)
     sc = scores(name, model, data)
     out = export_restorer(model, out_dir/f'{name}.safetensors', scale=RECIPES[name]['scale'], card=card(name, train, state, sc, threads))
     os.chmod(out, 0o644)
