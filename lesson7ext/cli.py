@@ -172,21 +172,11 @@ def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer
 
 def list_models() -> str:
     "The shipped models' cards, one paragraph each (what `--list-models` prints)."
-    from lesson7ext.restore import shipped_names, shipped_models, model_card
+    from lesson7ext.restore import shipped_names, shipped_models, model_card, card_rows
     have, out = shipped_models(), []
     for n in shipped_names:
-        if n not in have:
-            out.append(f"{n}: not installed")
-            continue
-        c = model_card(n)
-        sc = c.get('scores', {})
-        m, b = sc.get('model', {}), sc.get('baseline', {})
-        line = f"{n}: {c.get('task', '')}\n  held-out CSet5: Y-PSNR {m.get('psnr', float('nan')):.2f} dB (baseline {b.get('psnr', float('nan')):.2f} dB)"
-        if 'residue' in m: line += f", watermark residue {m['residue']:.2f}"
-        if n == 'colorize': line += f", colourfulness {m.get('colourfulness', 0):.0f} (originals {sc.get('original_colourfulness', 0):.0f})"
-        r = c.get('recipe', {})
-        out.append(line + f"\n  trained {c.get('minutes', '?')} min on {c.get('hardware', '?')}, {r.get('samples', '?')} samples of "
-                   f"{c.get('data', {}).get('n_photos', '?')} photos ({', '.join(c.get('data', {}).get('used', []))}); commit {str(c.get('commit'))[:10]}, {c.get('date', '')}")
+        rows = card_rows(model_card(n)) if n in have else [('task', 'not installed')]
+        out.append(f"{n}: {rows[0][1]}" + ''.join(f"\n  {k}: {v}" for k, v in rows[1:]))
     return '\n'.join(out)
 
 def _check_ext(ext):

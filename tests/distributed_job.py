@@ -12,7 +12,7 @@ import lesson7ext.images as images, lesson7ext.restore as restore, lesson7ext.ga
 from lesson7ext.distributed import gather_objects, unwrap, distrib_fit, init_distributed
 
 rank = rank_distrib()
-record = dict(rank=rank, world=int(os.environ.get('WORLD_SIZE', 1)), writes=[], digests=[], losses=[])
+record = dict(rank=rank, world=int(os.environ.get('WORLD_SIZE', 1)), writes=[], digests=[], losses=[], modes=[])
 
 _write = images.atomic_write
 def atomic_write(path, data):
@@ -29,6 +29,8 @@ class Digests(Callback):
     def after_step(self):
         record['digests'].append(gather_objects(digest(self.learn.model)))
         record["losses"].append(gather_objects(float(self.learn.loss.detach())))
+        gt = getattr(self.learn, 'gan_trainer', None)
+        if gt is not None: record['modes'].append(gather_objects(bool(gt.gen_mode)))  # the step just taken: generator or critic
 
 class Interrupt(Callback):
     "Stop every rank at the same GAN iteration, as Ctrl-C would."
