@@ -17,30 +17,20 @@ warnings.filterwarnings('ignore')
 import numpy as np, torch
 root = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(root))
-from lesson7ext.images import open_image
-from lesson7ext.degrade import resize
-from lesson7ext.crappify import lesson7
-from lesson7ext.folder import file_seed
-from lesson7ext.losses import psnr, ssim, FeatureLoss
+from lesson7ext.losses import heldout_pairs, heldout_scores, FeatureLoss
 from lesson7ext.data import restoration_dls, image_grid
-from lesson7ext.restore import restore, load_restorer
+from lesson7ext.restore import restore, load_restorer, final_metrics
 from lesson7ext.gan import nogan, gan_learner
-from lesson7ext.losses import edge_sharpness
 
 BORDER = 4
 
-def cset5(data):
-    c, out = lesson7(), []
-    for p in sorted((Path(data)/'CSet5').glob('*.png')):
-        hr = open_image(p); lr = c(hr, file_seed(0, p.name))
-        out.append((p.stem, resize(lr, to=hr.size, method='bicubic'), hr))
-    return out
-
-def scores(imgs, hrs):
-    ps = [psnr(np.asarray(a), np.asarray(h), BORDER) for a, h in zip(imgs, hrs)]
-    ss = [ssim(np.asarray(a), np.asarray(h), BORDER) for a, h in zip(imgs, hrs)]
-    sh = [edge_sharpness(a) / edge_sharpness(h) for a, h in zip(imgs, hrs)]
-    return float(np.mean(ps)), float(np.mean(ss)), float(np.mean(sh))
+def scores(model, pairs):
+    "Mean Y-PSNR, SSIM and edge sharpness relative to the original of `model` (`None`: bicubic) on `pairs`, by `losses.heldout_scores`."
+    r = heldout_scores((lambda im: im) if model is None else (lambda im: restore(im, model)), pairs)
+    rows = r['per_image']['baseline' if model is None else 'model']
+    sharp = np.mean([x['sharpness'] / o for x, o in zip(rows, r['original_sharpness'])])
+    m = r['baseline' if model is None else 'model']
+    return m['psnr'], m['ssim'], float(sharp)
 
 def steps_per_s(learn, n=12, warm=3):
     "GAN-phase steps/s over `n` timed training batches (after `warm`)."
@@ -87,13 +77,12 @@ def main():
     learn = nogan(Path(a.data)/'CBSD68', out, 'lesson7', size=128, bs=16, gen_minutes=a.gen_minutes, crit_minutes=a.crit_minutes,
                   gan_minutes=a.gan_minutes, gan_lr=a.gan_lr, weights_gen=(1., a.weight_pixel), ckpt_every=100)
     total = time.time() - t0
-    crit_acc = learn.crit_learn.recorder.values[-1][2] if learn.crit_learn.recorder.values else float('nan')
-    pairs = cset5(a.data)
-    hrs = [h for _, _, h in pairs]
+    crit_acc = final_metrics(learn.crit_learn).get('accuracy_thresh_expand', float('nan'))
+    pairs = heldout_pairs(Path(a.data)/'CSet5', 'lesson7')
     gen, ganm = load_restorer(out/'generator.safetensors'), load_restorer(out/'generator_gan.safetensors')
-    ups = [u for _, u, _ in pairs]
+    rows = [('bicubic', scores(None, pairs)), ('generator (pretrained)', scores(gen, pairs)), ('generator after GAN phase', scores(ganm, pairs))]
+    ups, hrs = [p[1] for p in pairs], [p[2] for p in pairs]
     g_out, a_out = [restore(u, gen) for u in ups], [restore(u, ganm) for u in ups]
-    rows = [('bicubic', scores(ups, hrs)), ('generator (pretrained)', scores(g_out, hrs)), ('generator after GAN phase', scores(a_out, hrs))]
     image_grid([[u, g, x, h] for u, g, x, h in zip(ups, g_out, a_out, hrs)], ['bicubic', 'generator', 'GAN', 'original'], height=256).save(out/'cset5_grid.png')
     print(f"\nNoGAN on CBSD68 ({a.gen_minutes:g} + {a.crit_minutes:g} + {a.gan_minutes:g} min budgets, {total / 60:.1f} min in all); "
           f"critic validation accuracy after pretraining: {crit_acc:.3f}; GAN lr {a.gan_lr:g}, weights_gen (1, {a.weight_pixel:g})")

@@ -27,9 +27,8 @@ root = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(root))
 from lesson7ext.images import open_image
 from lesson7ext.degrade import resize
-from lesson7ext.crappify import lesson7
-from lesson7ext.folder import file_seed, crappify_folder
-from lesson7ext.losses import psnr, ssim, FeatureLoss
+from lesson7ext.folder import crappify_folder
+from lesson7ext.losses import heldout_pairs, heldout_scores, FeatureLoss
 from lesson7ext.restore import restore, restoration_learner, fit_budget, export_restorer, load_restorer
 from lesson7ext.data import restoration_dls
 
@@ -37,21 +36,15 @@ BORDER = 4
 
 def peak_rss_mb(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-def eval_pairs(data):
-    "CSet5 (crappy-and-bicubic-upsampled, good) pairs, crappified with the lesson's preset and a fixed seed."
-    c, out = lesson7(), []
-    for p in sorted((Path(data)/'CSet5').glob('*.png')):
-        hr = open_image(p)
-        lr = c(hr, file_seed(0, p.name))
-        out.append((p.stem, lr, resize(lr, to=hr.size, method='bicubic'), hr))
-    return out
+def eval_pairs(data, task='lesson7'):
+    "CSet5 held-out pairs `(name, input, original, mask)`: `losses.heldout_pairs` (lesson7 crappifier or x4 bicubic, fixed seeds)."
+    return heldout_pairs(Path(data)/'CSet5', task)
 
-def score(model, pairs, tile=512):
-    ps, ss = [], []
-    for _, lr, up, hr in pairs:
-        r = restore(up, model, tile=tile)
-        ps.append(psnr(np.asarray(r), np.asarray(hr), BORDER)); ss.append(ssim(np.asarray(r), np.asarray(hr), BORDER))
-    return float(np.mean(ps)), float(np.mean(ss))
+def score(model, pairs, tile=512, up=1):
+    "Mean Y-PSNR and SSIM (border 4) of `model` on `pairs` by `losses.heldout_scores`; `up`: upsample the inputs bicubically first."
+    bigger = lambda im: im if up == 1 else im.resize((im.width * up, im.height * up), Image.Resampling.BICUBIC)
+    m = heldout_scores(lambda im: restore(bigger(im), model, tile=tile, scale=1), pairs)['model']
+    return m['psnr'], m['ssim']
 
 # --- (a) the lesson's recipe, as a fastai 2.8 user types it (course notebook lesson7-superres, ported) ----------
 def lesson_recipe(data, minutes, work):
@@ -99,15 +92,10 @@ def part_train(which, data, minutes, out):
     export_restorer(learn, Path(out).with_suffix('.safetensors'))
 
 def part_bicubic(data, out):
-    pairs = eval_pairs(data)
-    p = np.mean([psnr(np.asarray(u), np.asarray(h), BORDER) for _, _, u, h in pairs])
-    s = np.mean([ssim(np.asarray(u), np.asarray(h), BORDER) for _, _, u, h in pairs])
-    sr = []
-    for f in sorted((Path(data)/'CSet5').glob('*.png')):
-        hr = open_image(f); w, h = hr.size; hr = hr.crop((0, 0, w - w % 4, h - h % 4))
-        lr = hr.resize((hr.width // 4, hr.height // 4), Image.Resampling.BICUBIC)
-        sr.append(psnr(np.asarray(lr.resize(hr.size, Image.Resampling.BICUBIC)), np.asarray(hr), 4))
-    json.dump(dict(psnr=float(p), ssim=float(s), sr4=float(np.mean(sr))), open(out, 'w'))
+    "The baselines: bicubic of the crappy input on CSet5, and x4 bicubic on Set5 (`heldout_scores`' baseline)."
+    b = heldout_scores(lambda im: im, eval_pairs(data))['baseline']
+    x4 = heldout_scores(lambda im: im.resize((im.width * 4, im.height * 4), Image.Resampling.BICUBIC), eval_pairs(data, 'x4'))['baseline']
+    json.dump(dict(psnr=b['psnr'], ssim=b['ssim'], sr4=x4['psnr']), open(out, 'w'))
 
 def part_big(model_path, tile, out, data):
     model = load_restorer(model_path)
@@ -220,15 +208,6 @@ def train_folder(data, work):
         im.save(d/f'sun_{f.stem}.png')
     return d
 
-def set5_x4(data):
-    "Set5 (HR cropped to a multiple of 4, LR = bicubic /4, bicubic x4 back) pairs."
-    out = []
-    for f in sorted((Path(data)/'CSet5').glob('*.png')):
-        hr = open_image(f); w, h = hr.size; hr = hr.crop((0, 0, w - w % 4, h - h % 4))
-        lr = hr.resize((hr.width // 4, hr.height // 4), Image.Resampling.BICUBIC)
-        out.append((f.stem, lr, lr.resize(hr.size, Image.Resampling.BICUBIC), hr))
-    return out
-
 def part_curve(task, minutes, data, work, out):
     torch.manual_seed(0)
     folder = train_folder(data, work)
@@ -236,7 +215,7 @@ def part_curve(task, minutes, data, work, out):
                           size=128, bs=16, valid_pct=0.05, epoch_size=800)
     learn, sps = train_counted(restoration_learner(dls), minutes)
     learn.model.eval()
-    p, s = score(learn.model, eval_pairs(data) if task == 'restore' else set5_x4(data))
+    p, s = score(learn.model, eval_pairs(data, 'lesson7' if task == 'restore' else 'x4'), up=1 if task == 'restore' else 4)
     export_restorer(learn, Path(out).with_suffix('.safetensors'))
     json.dump(dict(samples_per_s=sps, psnr=p, ssim=s), open(out, 'w'))
 
@@ -319,7 +298,7 @@ def show_curve(a, work):
             res[k] = part('curve', out/f'curve_{task}_{m:g}.json', '--task', task, '--minutes', m, '--data', a.data, '--work', out)
             json.dump(res, open(store.with_suffix('.tmp'), 'w'), indent=1); os.replace(store.with_suffix('.tmp'), store)
     b = res['bicubic']
-    print(f"\n## What a minute buys (from scratch on CBSD68 + Sun80; CSet5, Y channel, border 4)")
+    print("\n## What a minute buys (from scratch on CBSD68 + Sun80; CSet5, Y channel, border 4)")
     print(f"bicubic of crappy: {b['psnr']:.2f} dB; x4 bicubic: {b['sr4']:.2f} dB (published 28.42); SRCNN x4: 30.48 dB")
     print("| minutes | lesson7 gain over bicubic dB | samples/s | x4 Y-PSNR dB | samples/s |\n|---|---|---|---|---|")
     ms = sorted({float(k.split(':')[1]) for k in res if ':' in k})
@@ -335,10 +314,9 @@ def cset5_figure(model_path, data, path):
     "Crappy | bicubic | restored | original for three CSet5 photos (lesson7 crappifier, the curve's fixed seeds)."
     from lesson7ext.data import image_grid
     model, rows = load_restorer(model_path), []
-    for name, lr, up, hr in [p for p in eval_pairs(data) if p[0] in ('baby', 'butterfly', 'head')]:
-        r = restore(up, model)
-        rows.append([lr.resize(hr.size, Image.Resampling.NEAREST), up, r, hr])
-    image_grid(rows, ['crappy (lesson7)', 'bicubic', 'restored (8 min, CPU)', 'original'], height=256).save(path)
+    for name, up, hr, _ in [p for p in eval_pairs(data) if p[0] in ('baby', 'butterfly', 'head')]:
+        rows.append([up, restore(up, model), hr])
+    image_grid(rows, ['crappy (lesson7), bicubic', 'restored (8 min, CPU)', 'original'], height=256).save(path)
 
 def plot_curve(res, path):
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
