@@ -21,7 +21,7 @@ def worker(a):
     import torch
     from fastai.vision.all import Callback, find_bs
     from torch.nn.parallel import DistributedDataParallel as DDP
-    from lesson7ext.restore import train_restorer
+    from lesson7ext.restore import train_restorer, final_metrics
     from lesson7ext.distributed import is_main, gather_objects
     torch.set_num_threads(a.threads)
     world = int(os.environ.get('WORLD_SIZE', 1))
@@ -52,7 +52,7 @@ def worker(a):
                            precision='fp32', quiet=True, cbs=[m])
     if m.t1 is None or m.t1 <= m.t0: sys.exit(f'only {m.i} steps: give more --minutes')
     res = dict(samples_per_s=m.n / (m.t1 - m.t0), steps=m.i, sync=gather_objects(m.times[True]), nosync=gather_objects(m.times[False]),
-               psnr=learn.recorder.values[-1][2] if learn.recorder.values else None)
+               psnr=final_metrics(learn).get('psnr'))
     if is_main(): Path(a.results).write_text(json.dumps(res))
 
 def run(procs, threads, a, results):

@@ -15,6 +15,7 @@ root = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(root)); sys.path.insert(0, str(root/'bench'))
 from lesson7ext.data import restoration_dls, sample_photos, extra_training_images
 from lesson7ext.gan import nogan, gan_learner, wgan
+from lesson7ext.restore import final_metrics
 from gan import course_gan, steps_per_s
 
 def main():
@@ -36,9 +37,9 @@ def main():
         work = Path(tempfile.mkdtemp())
         t = time.time()
         learn = nogan(photos, work, size=128, bs=16, gen_minutes=0.25, crit_minutes=0.25, gan_iters=60, ckpt_every=20, precision=prec)
-        vals = learn.recorder.values[-1] if learn.recorder.values else []
-        ok = all(np.isfinite(vals)) and (work/'generator_gan.safetensors').exists() and len(list((work/'checkpoints').glob('gen_*'))) == 3
-        print(f"\n2. nogan {prec}: {time.time() - t:.0f} s, last values {np.round(vals, 3).tolist()}, files ok: {ok}", flush=True)
+        vals = final_metrics(learn)  # the last epoch's losses and metrics, by name
+        ok = bool(vals) and all(np.isfinite(list(vals.values()))) and (work/'generator_gan.safetensors').exists() and len(list((work/'checkpoints').glob('gen_*'))) == 3
+        print(f"\n2. nogan {prec}: {time.time() - t:.0f} s, last values { {k: round(v, 3) for k, v in vals.items()} }, files ok: {ok}", flush=True)
         if prec == 'bf16': shutil.copy(work/'samples'/'samples_last.png', out/'nogan_samples_bf16.png')
     # 3. GAN-phase speed
     s_ours = steps_per_s(gan_learner(learn.gen_learn, learn.crit_learn), n=30, warm=5)
