@@ -10,7 +10,7 @@ command resumes from the checkpoint with the same schedule and seeds. When the l
 on held-out CSet5, writes `lesson7ext/weights/NAME.safetensors` with its model card in the metadata, and deletes the
 checkpoint. Commit the checkpoint when a session stops before that.
 """
-import argparse, json, math, os, shutil, platform, random, subprocess, sys, time, warnings
+import argparse, io, json, math, os, shutil, platform, random, subprocess, sys, time, warnings
 from pathlib import Path
 warnings.filterwarnings('ignore')
 import numpy as np, torch
@@ -18,7 +18,7 @@ import numpy as np, torch
 root = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(root))
 from fastai.vision.all import Callback, save_model, load_model
-from lesson7ext.images import open_image
+from lesson7ext.images import open_image, atomic_write
 from lesson7ext.degrade import resize
 from lesson7ext.data import restoration_dls, sample_photos, extra_training_images
 from lesson7ext.restore import restoration_learner, export_restorer, weights_dir, load_restorer
@@ -68,13 +68,12 @@ class EpochCheckpoint(Callback):
     def after_epoch(self):
         if self.epoch < self.done: return
         minutes = self.minutes0 + (time.time() - self.t0) / 60
-        ckpt_dir.mkdir(parents=True, exist_ok=True)
-        tmp = ckpt_dir/f'.{self.model_name}.pth.tmp'
-        save_model(tmp, self.model, self.opt, with_opt=True)
-        os.replace(tmp, ckpt_dir/f'{self.model_name}.pth')
+        buf = io.BytesIO()
+        save_model(buf, self.model, self.opt, with_opt=True)
+        atomic_write(ckpt_dir/f'{self.model_name}.pth', buf.getvalue())  # the package's one atomic write (temporary name, then rename)
         vals = dict(zip(self.recorder.metric_names[1:-1], map(float, self.recorder.log[1:-1])))
         state = dict(epoch=self.epoch + 1, minutes=minutes, **vals)
-        (ckpt_dir/f'{self.model_name}.json').write_text(json.dumps(state))
+        atomic_write(ckpt_dir/f'{self.model_name}.json', json.dumps(state).encode())
         self.minutes0 = minutes
         with open(log_dir/f'{self.model_name}.log', 'a') as f: f.write(json.dumps(dict(time=time.strftime('%Y-%m-%d %H:%M:%S'), **state)) + '\n')
         print(f"{self.model_name} epoch {self.epoch + 1}/{self.n_epoch}: " + ', '.join(f'{k} {v:.4f}' for k, v in vals.items()) + f", {minutes:.1f} min", flush=True)
