@@ -63,6 +63,7 @@ def finish(summary:str, # One line saying what was done
     if is_main(): print(f"skipped files and reasons: {report}", file=sys.stderr)
     return 1
 
+# %% ../nbs/08_cli.ipynb #4d7af7a3
 def _parse_shard(shard):
     "`(k, n)` from 'K/N', or `None`."
     if shard is None: return None
@@ -139,6 +140,7 @@ def train_cli():
     "Console script `lesson7ext-train`."
     sys.exit(run_cli(train_cmd, 'lesson7ext-train', pos=['src']))
 
+# %% ../nbs/08_cli.ipynb #7881a565
 def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer`, or a model it loaded
                   inputs:list, # Image files or folders
                   out:str, # Output folder
@@ -170,6 +172,7 @@ def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer
         written.append(str(dst))
     return dict(written=merged(written), skipped=skipped + merged(failed))  # every rank's, on every rank
 
+# %% ../nbs/08_cli.ipynb #74864125
 def list_models() -> str:
     "The shipped models' cards, one paragraph each (what `--list-models` prints)."
     from lesson7ext.restore import shipped_names, shipped_models, model_card, card_rows
@@ -179,6 +182,7 @@ def list_models() -> str:
         out.append(f"{n}: {rows[0][1]}" + ''.join(f"\n  {k}: {v}" for k, v in rows[1:]))
     return '\n'.join(out)
 
+# %% ../nbs/08_cli.ipynb #b8d03d89
 def _check_ext(ext):
     try: check_ext(ext)
     except ValueError as e: raise UsageError(f"--ext: {e}")
@@ -212,6 +216,7 @@ def restore_cli():
     "Console script `lesson7ext-restore`."
     sys.exit(run_cli(restore_cmd, 'lesson7ext-restore', pos=['inputs']))
 
+# %% ../nbs/08_cli.ipynb #81c39528
 def _files_report(r, out, verb):
     Path(out).mkdir(parents=True, exist_ok=True)
     report = Path(out)/f'{verb}_report.tsv'
@@ -239,6 +244,7 @@ def colorize_cli():
     "Console script `lesson7ext-colorize`."
     sys.exit(run_cli(colorize_cmd, 'lesson7ext-colorize', pos=['inputs']))
 
+# %% ../nbs/08_cli.ipynb #a7388f82
 def wgan_cmd(source:str=None, # Folder of images (default: the photos bundled with scikit-image and scikit-learn)
              out:str='wgan_out', # Output folder
              minutes:float=8., # Training budget in minutes
@@ -344,6 +350,7 @@ def _demo_start(init, preset):
     except RestorerFileError as e: raise UsageError(str(e))
     return init
 
+# %% ../nbs/08_cli.ipynb #8602b448
 demo_task = dict(lesson7='lesson7', realistic='realistic', bw='colorize')  # the held-out protocol of each preset
 
 def _demo_scores(models, held, preset, seed):
@@ -385,6 +392,7 @@ def _demo_verdict(names, ps):
               f" Fine-tuning on the bundled photos did not help ({d:+.2f} dB): the shipped model, trained on 150 photos, is the better choice here.")
     return s
 
+# %% ../nbs/08_cli.ipynb #88a630d1
 def _demo_gan(learn, train_files, out, preset, size, bs, gan_minutes):
     "The NoGAN stage after the generator: returns the GAN's generator."
     import shutil
@@ -436,7 +444,6 @@ def demo_cmd(out:str='demo_out', # Output folder
 def demo_cli():
     "Console script `lesson7ext-demo`."
     sys.exit(run_cli(demo_cmd, 'lesson7ext-demo'))
-
 
 # %% ../nbs/08_cli.ipynb #ef9ed32a
 commands = dict(crappify=crappify_cli, train=train_cli, nogan=nogan_cli, restore=restore_cli, colorize=colorize_cli, wgan=wgan_cli, demo=demo_cli)

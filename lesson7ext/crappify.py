@@ -61,6 +61,7 @@ class Degradation(RandTransform):
     def encodes(self, x:Image.Image): return self.apply_pil(x, self.prms[0]) if self.prms[0]['do'] else x
     def encodes(self, x:TensorImage): return apply_to_batch(self, x, self.prms)
 
+# %% ../nbs/01a_crappify.ipynb #4cf69638
 def apply_to_batch(step:Degradation, # The degradation
                 x, # A batch `(B,C,H,W)` or a list of `(C,H,W)` of different sizes
                 prms:list, # One parameter dict per sample, from `Degradation.sample`
@@ -94,6 +95,7 @@ class RandResize(Degradation):
         if len({(p['to'], p['method']) for p in prms}) == 1: return resize(x, to=prms[0]['to'], method=prms[0]['method'])
         return [resize(x[i:i + 1], to=p['to'], method=p['method'])[0] for i, p in enumerate(prms)]
 
+# %% ../nbs/01a_crappify.ipynb #b90a7a74
 class RandJPEG(Degradation):
     "JPEG round trip at a random `quality`, or at the number drawn by a preceding `RandWatermark` (the lesson's way)."
     def __init__(self,
@@ -110,6 +112,7 @@ class RandJPEG(Degradation):
     def apply_pil(self, img, prm): return jpeg(img, prm['quality'])
     def apply_batch(self, x, prms): return jpeg(x, [p['quality'] for p in prms])
 
+# %% ../nbs/01a_crappify.ipynb #07720a3b
 class RandWatermark(Degradation):
     "Draw `text` (or a random number in `number`) at a random point of `region`, with random size, colour, opacity."
     def __init__(self,
@@ -136,6 +139,7 @@ class RandWatermark(Degradation):
     def apply_batch(self, x, prms):
         return watermark(x, *[[p[k] for p in prms] for k in ('text', 'pos', 'size', 'color', 'opacity')])
 
+# %% ../nbs/01a_crappify.ipynb #f69001a0
 class RandBlur(Degradation):
     "Gaussian blur with a random `sigma`."
     def __init__(self,
@@ -148,6 +152,7 @@ class RandBlur(Degradation):
     def apply_pil(self, img, prm): return blur(img, prm['sigma'])
     def apply_batch(self, x, prms): return blur(x, [p['sigma'] for p in prms])
 
+# %% ../nbs/01a_crappify.ipynb #dde07e9b
 class RandNoise(Degradation):
     "Gaussian (`sigma`) or Poisson (`scale`) noise, chosen with probability `p_gauss`, gray with probability `p_gray`."
     def __init__(self,
@@ -162,13 +167,13 @@ class RandNoise(Degradation):
     def draw(self, rng, size, ctx):
         return dict(gauss=bool(rng.random() < self.p_gauss), sigma=_rand(rng, self.sigma), scale=_rand(rng, self.scale),
                     gray=bool(rng.random() < self.p_gray), seed=rng.getrandbits(31))
-    def apply_pil(self, img, prm): return self.apply_batch(img, [prm])
+    def apply_pil(self, img, prm): return as_batch(self.apply_batch, img, [prm])
     def apply_batch(self, x, prms):
-        if isinstance(x, Image.Image): return as_batch(self.apply_batch, x, prms)
         outs = [(gaussian_noise if p['gauss'] else poisson_noise)(x[i:i + 1], p['sigma'] if p['gauss'] else p['scale'],
                 p['gray'], p['seed']) for i, p in enumerate(prms)]
         return torch.cat(outs)
 
+# %% ../nbs/01a_crappify.ipynb #02d63c2e
 class RandGrayscale(Degradation):
     "Remove colour (for colorization training)."
     def apply_pil(self, img, prm): return to_grayscale(img)
@@ -251,6 +256,7 @@ def lesson7(seed:int=None, # Seed of the per-image seeds
                       RandWatermark(number=(10, 70), region=(0, 0, .5, .5)),
                       RandJPEG(quality=(10, 70), from_text=True), seed=seed, name='lesson7')
 
+# %% ../nbs/01a_crappify.ipynb #c04c441a
 def realistic(seed:int=None, # Seed of the per-image seeds
              ) -> Crappifier:
     "Real-ESRGAN's two-stage degradation chain (blur, resize, noise, JPEG, twice)."
@@ -260,11 +266,13 @@ def realistic(seed:int=None, # Seed of the per-image seeds
                       RandBlur((0.2, 1.5), p=0.8), RandResize(scale=(0.3, 1.2), method=modes),
                       RandNoise((1., 25.), (0.05, 2.5)), RandJPEG((30, 95)), seed=seed, name='realistic')
 
+# %% ../nbs/01a_crappify.ipynb #0af7eab7
 def bw(seed:int=None, # Seed of the per-image seeds
       ) -> Crappifier:
     "Grayscale, for colorization."
     return Crappifier(RandGrayscale(), seed=seed, name='bw')
 
+# %% ../nbs/01a_crappify.ipynb #dd8adb01
 presets = dict(lesson7=lesson7, realistic=realistic, bw=bw)
 
 def get_crappifier(crappifier='lesson7', # A `Crappifier` or the name of a preset
@@ -354,6 +362,7 @@ def chain(self:Crappifier, size:tuple, seed:int, scale:int=1, up_method:str='bic
         prms.append(dict(do=True, to=(W, H), method=up_method or 'bicubic'))
     return steps, prms
 
+# %% ../nbs/01a_crappify.ipynb #3adcff87
 @patch
 def crop(self:Crappifier,
          img:Image.Image, # The whole good photo, RGB
@@ -433,6 +442,7 @@ def content_seed(x, # A PIL image or a `(C,H,W)` float tensor in `[0,1]`
     b = x.tobytes() if isinstance(x, Image.Image) else to_u8(x).permute(1, 2, 0).contiguous().cpu().numpy().tobytes()  # PIL's order: rows, columns, channels
     return int.from_bytes(hashlib.sha256(str(base).encode() + b).digest()[:8], 'little') >> 1
 
+# %% ../nbs/01a_crappify.ipynb #584f1e5f
 class _CrappifyPair(ItemTransform):
     "Shared set-up of `CrappifyItem` and `CrappifyBatch`: the crappifier, and whether this call is on the validation set."
     split_idx = None
@@ -460,6 +470,7 @@ class CrappifyItem(_CrappifyPair):
         if self.up_method: x = resize(x, to=b[0].size, method=self.up_method)
         return (type(b[0])(x) if isinstance(b[0], PILImage) else x, *b[1:])
 
+# %% ../nbs/01a_crappify.ipynb #2e819416
 class CropContext(TensorBase):
     "Per sample `(photo w, photo h, crop x0, crop y0, flip, seed)`: where a crop came from, for `CrappifyBatch`."
 

@@ -35,6 +35,7 @@ def sample_names() -> list:
     "Names of the bundled sample photos."
     return list(_skimage_photos) + list(_sklearn_photos)
 
+# %% ../nbs/02_data.ipynb #9873ee97
 _skimage_extra = ('hubble_deep_field.jpg', 'retina.jpg', 'ihc.png', 'brick.png', 'grass.png', 'gravel.png',
                   'coins.png', 'moon.png', 'page.png', 'clock_motion.png')
 
@@ -90,6 +91,7 @@ def image_files(source=None, # A folder (searched recursively), a list of files,
     if not fs: raise ValueError(f"{p}: no image files found")
     return fs
 
+# %% ../nbs/02_data.ipynb #aec2ce25
 class ResizeInputToTarget(ItemTransform):
     "Resize the input of an `(input, target)` pair of PIL images to the target's size (paired low-resolution files)."
     split_idx, order = None, 0
@@ -118,6 +120,7 @@ class Photo:
         if base not in self.seeds: self.seeds[base] = content_seed(self.img, base)
         return self.seeds[base]
 
+# %% ../nbs/02_data.ipynb #b356613d
 class PhotoCache:
     "Photos decoded once and kept in memory; the least recently used are dropped beyond `max_mb`."
     def __init__(self, max_mb:float=4096): self.max_mb, self.items = max_mb, OrderedDict()

@@ -7,18 +7,36 @@ Docs: https://lesson7ext.github.io/lesson7ext/degrade.html.md"""
 # %% ../nbs/01_degrade.ipynb #511f27d8
 from __future__ import annotations
 import io, math, warnings
-from functools import lru_cache
+from functools import lru_cache, singledispatch
 import numpy as np, torch, torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 from .images import pil2tensor, tensor2pil
 
 # %% auto #0
-__all__ = ['resize_methods', 'pil_resample', 'resize_kernels', 'to_u8', 'resample_weights', 'resample_matrix', 'target_size',
-           'resize', 'jpeg_bytes', 'jpeg', 'text_mask', 'watermark', 'gaussian_kernel', 'as_batch', 'blur',
-           'gaussian_noise', 'poisson_noise', 'to_grayscale']
+__all__ = ['resize_methods', 'pil_resample', 'resize_kernels', 'to_u8', 'as_batch', 'pixel_op', 'resample_weights',
+           'resample_matrix', 'target_size', 'resize', 'jpeg_bytes', 'jpeg', 'text_mask', 'watermark',
+           'gaussian_kernel', 'blur', 'gaussian_noise', 'poisson_noise', 'to_grayscale']
 
 # %% ../nbs/01_degrade.ipynb #0be61b01
 def to_u8(x): return x.clamp(0, 1).mul(255).round().to(torch.uint8)
+
+# %% ../nbs/01_degrade.ipynb #6f677423
+def as_batch(fn, # A batch function `fn(x, *args, **kwargs)`
+             x:Image.Image, # The image
+             *args, **kwargs):
+    "Apply batch function `fn` to a PIL image, as a one-image batch (RGB or L; other modes become RGB)."
+    mode = x.mode
+    y = fn(pil2tensor(x.convert('RGB') if mode not in ('RGB', 'L') else x)[None], *args, **kwargs)[0]
+    return tensor2pil(y)
+
+# %% ../nbs/01_degrade.ipynb #ae96be9e
+def pixel_op(f, # A batch operation `f(x, *params)`, each parameter a value or one per sample
+            ):
+    "`f` dispatched on the type of `x`: a PIL image goes through `as_batch` with each parameter as a one-sample list."
+    op = singledispatch(f)
+    def on_pil(x, *args, **kwargs): return as_batch(op, x, *[[a] for a in args], **{k: [v] for k, v in kwargs.items()})
+    op.register(Image.Image, on_pil)
+    return op
 
 # %% ../nbs/01_degrade.ipynb #29464af3
 resize_methods = ('nearest', 'bilinear', 'bicubic', 'area', 'lanczos')
@@ -30,6 +48,7 @@ def _cubic(x, a=-0.5):
     return np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1, np.where(x < 2, (((x - 5) * x + 8) * x - 4) * a, 0.))
 
 def _lanczos(x): return np.where(np.abs(x) < 3, np.sinc(x) * np.sinc(x / 3), 0.)
+
 resize_kernels = dict(area=(lambda x: ((x > -0.5) & (x <= 0.5)).astype(float), 0.5),  # PIL's box: (-0.5, 0.5]
                 bilinear=(lambda x: np.maximum(1 - np.abs(x), 0.), 1.), bicubic=(_cubic, 2.), lanczos=(_lanczos, 3.))
 
@@ -52,6 +71,7 @@ def resample_weights(n_in, n_out, method):
     ws = w.sum(1, keepdims=True)
     return np.divide(w, ws, out=np.zeros_like(w), where=ws != 0)  # PIL leaves an all-zero row as it is
 
+# %% ../nbs/01_degrade.ipynb #a9554c42
 def resample_matrix(n_in:int, # Input length
                     n_out:int, # Output length
                     method:str='bilinear', # One of `resize_methods`
@@ -76,6 +96,8 @@ def target_size(size:tuple, # Current `(w,h)`
     if scale is not None: return max(1, round(w * scale)), max(1, round(h * scale))
     return w, h
 
+# %% ../nbs/01_degrade.ipynb #d065be15
+@singledispatch
 def resize(x, # PIL image or float batch `(B,C,H,W)`
            short_side:int=None, # Target short side
            scale:float=None, # Or scale factor
@@ -83,14 +105,17 @@ def resize(x, # PIL image or float batch `(B,C,H,W)`
            method:str='bilinear', # One of `resize_methods`
           ):
     "Resize a PIL image or a batch like PIL does (antialiased), by `short_side`, `scale` or `to`."
-    if isinstance(x, Image.Image):
-        return x.resize(target_size(x.size, short_side, scale, to), pil_resample[method])
     w, h = target_size((x.shape[-1], x.shape[-2]), short_side, scale, to)
     if (w, h) == (x.shape[-1], x.shape[-2]): return x
     mh, mw = resample_matrix(x.shape[-2], h, method, x.device), resample_matrix(x.shape[-1], w, method, x.device)
     clip = (lambda t: t) if method in ('nearest', 'area', 'bilinear') else (lambda t: t.clamp(0, 1))
     y = clip(x @ mw.to(x.dtype).T)  # horizontal pass first, clipped, as PIL does
     return clip((y.transpose(-1, -2) @ mh.to(x.dtype).T).transpose(-1, -2))
+
+@resize.register(Image.Image)
+def _resize_pil(x:Image.Image, short_side=None, scale=None, to=None, method='bilinear'):
+    "`resize` for a PIL image: PIL's own resampling."
+    return x.resize(target_size(x.size, short_side, scale, to), pil_resample[method])
 
 # %% ../nbs/01_degrade.ipynb #97d67ff2
 def jpeg_bytes(img:Image.Image, # Image to encode
@@ -101,12 +126,12 @@ def jpeg_bytes(img:Image.Image, # Image to encode
     img.save(buf, 'JPEG', quality=int(quality))
     return buf.getvalue()
 
+# %% ../nbs/01_degrade.ipynb #f428a7fa
+@singledispatch
 def jpeg(x, # PIL image or float batch `(B,C,H,W)`
          quality, # JPEG quality 1-95: an int, or one per sample for a batch
         ):
     "Round trip `x` through a JPEG encoder and decoder at `quality`."
-    if isinstance(x, Image.Image):
-        return Image.open(io.BytesIO(jpeg_bytes(x.convert('RGB') if x.mode not in ('RGB', 'L') else x, quality))).convert(x.mode if x.mode in ('RGB', 'L') else 'RGB')
     qs = [int(q) for q in (quality if hasattr(quality, '__len__') else [quality] * len(x))]
     u8 = to_u8(x)
     with warnings.catch_warnings():  # torchvision 0.29 marks its codecs deprecated in favour of TorchCodec
@@ -121,6 +146,11 @@ def jpeg(x, # PIL image or float batch `(B,C,H,W)`
         if dev == 'cpu': out = [decode_jpeg(e) for e in enc]
         else: out = decode_jpeg([e.cpu() for e in enc], device=dev)  # its GPU decoder reads the bytes from host memory
     return torch.stack(out).to(x.device, x.dtype) / 255.
+
+@jpeg.register(Image.Image)
+def _jpeg_pil(x:Image.Image, quality):
+    "`jpeg` for a PIL image: Pillow's encoder and decoder."
+    return Image.open(io.BytesIO(jpeg_bytes(x.convert('RGB') if x.mode not in ('RGB', 'L') else x, quality))).convert(x.mode if x.mode in ('RGB', 'L') else 'RGB')
 
 # %% ../nbs/01_degrade.ipynb #653a931b
 @lru_cache(maxsize=1024)
@@ -137,6 +167,8 @@ def text_mask(text:str, # Text to render
     "Antialiased alpha mask `(h,w)` in `[0,1]` of `text`, top-left anchored as `ImageDraw.text` draws it."
     return _text_mask(str(text), size)
 
+# %% ../nbs/01_degrade.ipynb #91bf32e1
+@singledispatch
 def watermark(x, # PIL image or float batch `(B,C,H,W)`
               text, # Text, or one per sample for a batch
               pos=(0, 0), # Top-left `(x,y)`, or one per sample
@@ -145,12 +177,6 @@ def watermark(x, # PIL image or float batch `(B,C,H,W)`
               opacity=1., # 0 (invisible) to 1, or one per sample
              ):
     "Draw `text` on `x` at `pos` with `color` and `opacity`."
-    if isinstance(x, Image.Image):
-        m = text_mask(text, size) * opacity
-        mask = Image.fromarray((m * 255).round().astype(np.uint8))
-        out = x.copy()
-        out.paste(tuple(color) if x.mode == 'RGB' else int(np.mean(color)), tuple(int(p) for p in pos), mask)
-        return out
     n, (h, w) = len(x), x.shape[-2:]
     per = lambda v, tup=False: v if (isinstance(v, (list, tuple)) and len(v) == n and not (tup and np.isscalar(v[0]))) else [v] * n
     alpha, cols = np.zeros((n, h, w), np.float32), np.zeros((n, 3), np.float32)
@@ -165,6 +191,15 @@ def watermark(x, # PIL image or float batch `(B,C,H,W)`
     col = (col.mean(1, keepdim=True) if x.shape[1] == 1 else col)[:, :, None, None]
     return x * (1 - a) + col * a
 
+@watermark.register(Image.Image)
+def _watermark_pil(x:Image.Image, text, pos=(0, 0), size=None, color=(255, 255, 255), opacity=1.):
+    "`watermark` for a PIL image: the mask pasted with PIL."
+    m = text_mask(text, size) * opacity
+    mask = Image.fromarray((m * 255).round().astype(np.uint8))
+    out = x.copy()
+    out.paste(tuple(color) if x.mode == 'RGB' else int(np.mean(color)), tuple(int(p) for p in pos), mask)
+    return out
+
 # %% ../nbs/01_degrade.ipynb #e90af068
 def gaussian_kernel(sigma:float, # Standard deviation in pixels
                    ) -> torch.Tensor:
@@ -174,17 +209,12 @@ def gaussian_kernel(sigma:float, # Standard deviation in pixels
     k = torch.exp(-t ** 2 / (2 * sigma ** 2))
     return k / k.sum()
 
-def as_batch(fn, x, *args):
-    "Apply batch function `fn` to a PIL image."
-    mode = x.mode
-    y = fn(pil2tensor(x.convert('RGB') if mode not in ('RGB', 'L') else x)[None], *args)[0]
-    return tensor2pil(y)
-
+# %% ../nbs/01_degrade.ipynb #8fac4ebd
+@pixel_op
 def blur(x, # PIL image or float batch `(B,C,H,W)`
          sigma, # Gaussian sigma in pixels, or one per sample
         ):
     "Gaussian blur of `x` with `sigma`."
-    if isinstance(x, Image.Image): return as_batch(blur, x, [sigma])
     sig = list(sigma) if hasattr(sigma, '__len__') else [sigma] * len(x)
     ks = [gaussian_kernel(s) for s in sig]
     r = max(len(k) for k in ks) // 2
@@ -198,30 +228,32 @@ def blur(x, # PIL image or float batch `(B,C,H,W)`
     y = F.conv2d(y, k[:, None, :, None], groups=b * c)
     return y.reshape(b, c, h, w)
 
+# %% ../nbs/01_degrade.ipynb #0a81e87d
 def _noise_like(x, seed, gray, fn):
     g = torch.Generator().manual_seed(int(seed))
     return fn(x.shape if not gray else (1, *x.shape[1:]), g)
 
+@pixel_op
 def gaussian_noise(x, # PIL image or float batch `(B,C,H,W)`
                    sigma, # Noise std in 8-bit units, or one per sample
                    gray=False, # Same noise in every channel, or one per sample
                    seed=0, # Seed of the noise, or one per sample
                   ):
     "Add gaussian noise of std `sigma`/255 to `x`."
-    if isinstance(x, Image.Image): return as_batch(gaussian_noise, x, [sigma], [gray], [seed])
     n = len(x)
     per = lambda v: list(v) if hasattr(v, '__len__') else [v] * n
     ns = [_noise_like(x[i], s, g, lambda sh, gen: torch.randn(sh, generator=gen)) * sg / 255.
           for i, (sg, g, s) in enumerate(zip(per(sigma), per(gray), per(seed)))]
     return (x + torch.stack([o.expand_as(x[0]) for o in ns]).to(x.device, x.dtype)).clamp(0, 1)
 
+# %% ../nbs/01_degrade.ipynb #9646f0df
+@pixel_op
 def poisson_noise(x, # PIL image or float batch `(B,C,H,W)`
                   scale, # Noise strength (Real-ESRGAN's 0.05-3), or one per sample
                   gray=False, # Same noise in every channel (computed on luminance), or one per sample
                   seed=0, # Seed of the noise, or one per sample
                  ):
     "Add scaled Poisson (shot) noise to `x`, with std `sqrt(255*x)/255*scale` (the normal approximation)."
-    if isinstance(x, Image.Image): return as_batch(poisson_noise, x, [scale], [gray], [seed])
     n = len(x)
     per = lambda v: list(v) if hasattr(v, '__len__') else [v] * n
     out = []
@@ -233,10 +265,16 @@ def poisson_noise(x, # PIL image or float batch `(B,C,H,W)`
         out.append(noise.expand_as(x[i]))
     return (x + torch.stack(out).to(x.device, x.dtype)).clamp(0, 1)
 
+# %% ../nbs/01_degrade.ipynb #af5e1927
+@singledispatch
 def to_grayscale(x, # PIL image or float batch `(B,C,H,W)`
                 ):
     "Luminance of `x` (ITU-R 601, as PIL's `L`) in as many channels as `x` has."
-    if isinstance(x, Image.Image): return x.convert('L').convert(x.mode) if x.mode in ('RGB', 'L') else x.convert('L').convert('RGB')
     if x.shape[1] == 1: return x
     w = torch.tensor([0.299, 0.587, 0.114], device=x.device, dtype=x.dtype)
     return (x[:, :3] * w[None, :, None, None]).sum(1, keepdim=True).expand(-1, x.shape[1], -1, -1).contiguous()
+
+@to_grayscale.register(Image.Image)
+def _grayscale_pil(x:Image.Image):
+    "`to_grayscale` for a PIL image: PIL's `L` conversion, back to the image's mode."
+    return x.convert('L').convert(x.mode) if x.mode in ('RGB', 'L') else x.convert('L').convert('RGB')

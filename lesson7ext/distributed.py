@@ -36,6 +36,7 @@ def init_distributed() -> bool:
     if not dist.is_initialized(): PartialState(cpu=cpu_processes())
     return True
 
+# %% ../nbs/00a_distributed.ipynb #e9761537
 def distributed() -> bool:
     "Several processes, with the process group up."
     return num_distrib() > 1 and dist.is_available() and dist.is_initialized()
@@ -54,6 +55,7 @@ def barrier():
     "Wait until every rank is here (after rank 0 wrote a file the others read)."
     if distributed(): dist.barrier()
 
+# %% ../nbs/00a_distributed.ipynb #0bb0c49f
 def broadcast_object(obj, # Any picklable value
                      src:int=0, # The rank whose value everyone gets
                     ):
@@ -71,6 +73,7 @@ def gather_objects(obj, # Any picklable value
     dist.all_gather_object(out, obj)
     return out
 
+# %% ../nbs/00a_distributed.ipynb #c6f126eb
 def all_sum(*xs:float) -> list:
     "The sums over ranks of the numbers `xs` (a metric's total and count)."
     if not distributed(): return list(xs)
@@ -78,6 +81,7 @@ def all_sum(*xs:float) -> list:
     dist.all_reduce(t)
     return t.tolist()
 
+# %% ../nbs/00a_distributed.ipynb #3b956d5b
 def sync_clock(t:float, # This rank's clock reading (seconds)
               ) -> float:
     "Rank 0's reading of the clock, on every rank, so time-based decisions agree."
@@ -141,6 +145,7 @@ class GANDistributedTrainer(DistributedTrainer):
         for p in frozen: p.requires_grad_(False)
         self.learn.model.switch = gm.switch
 
+# %% ../nbs/00a_distributed.ipynb #f8d8c25e
 @patch
 def after_batch(self:AdaptiveGANSwitcher):
     "fastai's rule (switch when the loss is below the threshold) on the loss averaged over ranks, so all ranks switch together."
@@ -149,6 +154,7 @@ def after_batch(self:AdaptiveGANSwitcher):
     thresh = self.gen_thresh if self.gan_trainer.gen_mode else self.critic_thresh
     if thresh is None or total / n < thresh: self.gan_trainer.switch()
 
+# %% ../nbs/00a_distributed.ipynb #b1a3eaf9
 @patch
 def to_distributed(self:GANLearner,
                    sync_bn:bool=True, # Replace batch norms with `SyncBatchNorm` (GPU only)
@@ -159,6 +165,7 @@ def to_distributed(self:GANLearner,
     if rank_distrib(): self.remove_cb(ProgressCallback)
     return self
 
+# %% ../nbs/00a_distributed.ipynb #866929ee
 def unwrap(o):
     "The model inside a DDP wrapper, the loader inside a `DistributedDL` (all of the data, not a rank's share), else `o`."
     if isinstance(o, torch.nn.parallel.DistributedDataParallel): return o.module

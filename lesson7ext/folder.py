@@ -37,6 +37,7 @@ def file_seed(seed:int, # Run seed
     "Per-file seed from the run `seed` and the relative path: independent of workers and order."
     return int.from_bytes(hashlib.sha256(f'{seed}:{rel}'.encode()).digest()[:8], 'little') >> 1
 
+# %% ../nbs/01b_folder.ipynb #4546ad63
 def _out_path(dst, rel, crap):
     ext = '.jpg' if crap.steps and isinstance(crap.steps[-1], RandJPEG) else '.png'
     return (Path(dst)/rel).with_suffix(ext)
@@ -64,6 +65,7 @@ def crappify_file(src:Path, # Source root
     atomic_write(out, data)
     return None
 
+# %% ../nbs/01b_folder.ipynb #215192dd
 class _Job:
     "Picklable per-file worker."
     def __init__(self, src, dst, crap, seed, max_pixels, draft): store_attr()

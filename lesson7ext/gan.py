@@ -100,6 +100,7 @@ def critic_dls(folder, # A folder from `save_preds` (with `generated/` and `real
     if num_workers is None: num_workers = None if torch.cuda.is_available() else 0
     return db.dataloaders(None, bs=bs, **({} if num_workers is None else dict(num_workers=num_workers)), **kwargs)
 
+# %% ../nbs/05_gan.ipynb #81e284d1
 def critic_min_size(n_blocks:int=3, # `gan_critic`'s `n_blocks`
                    ) -> int:
     "The smallest image side `gan_critic` accepts."
@@ -142,6 +143,7 @@ def _quiet_trainer(learn):
     learn.cbs.items.insert(i, new)
     return learn
 
+# %% ../nbs/05_gan.ipynb #965d7c12
 def gan_learner(gen_learn:Learner, # The pretrained generator (`restoration_learner`)
                 crit_learn:Learner, # The pretrained critic (`critic_learner`)
                 weights_gen:tuple=(1., 50.), # Weights of the adversarial and the generator's own loss
@@ -210,6 +212,7 @@ class SampleGrid(Callback):
 
     def after_fit(self): self.write(f'{self.prefix}_last.png')  # also when stopped mid-epoch
 
+# %% ../nbs/05_gan.ipynb #98c3cdb3
 class TrainingDiverged(RuntimeError):
     "Training stopped by `LossGuard` (NaN/inf or runaway loss)."
 
@@ -248,6 +251,7 @@ def check_diverged(learn:Learner, # A learner just trained with a `LossGuard`
     "Raise `TrainingDiverged` with `LossGuard`'s reason if it stopped `learn`'s last fit."
     if getattr(learn, 'diverged', None): raise TrainingDiverged(learn.diverged)
 
+# %% ../nbs/05_gan.ipynb #194f486e
 def _plain(o):
     "`o` with fastcore `L`s turned into lists, so `torch.load(weights_only=True)` reads it back."
     if isinstance(o, (L, list)): return [_plain(v) for v in o]
@@ -290,6 +294,7 @@ class GenCheckpoint(Callback):
         self.saved.append(path)
         return path
 
+# %% ../nbs/05_gan.ipynb #088570bb
 def load_gan_state(learn:Learner, # The learner to restore (same architecture)
                    folder, # A `GenCheckpoint` folder
                   ) -> int:
@@ -415,6 +420,7 @@ def noise_dls(source=None, # A folder or list of images; `None`: the bundled pho
                    item_tfms=[FlipItem(0.5)], batch_tfms=[Normalize.from_stats(torch.tensor([0.5] * 3), torch.tensor([0.5] * 3))])
     return db.dataloaders(None, bs=bs, num_workers=num_workers)
 
+# %% ../nbs/05_gan.ipynb #46d0911c
 def wgan_learner(dls, # From `noise_dls`
                  nf:int=64, # Filters of the generator's last and the critic's first layer
                  n_extra_layers:int=1, # Extra 3x3 layers in each network (the lesson's 1)
@@ -462,12 +468,14 @@ def colorization_dls(source=None, # Good colour photos (folder, list, or `None` 
     "(black-and-white, colour) pairs: `restoration_dls` with the `bw` crappifier."
     return restoration_dls(source, 'bw', size=size, bs=bs, **kwargs)
 
+# %% ../nbs/05_gan.ipynb #40dd5023
 def colorization_learner(dls, # From `colorization_dls`
                          **kwargs, # Passed to `restoration_learner`
                         ) -> Learner:
     "A generator for colorization (`restoration_learner` on `bw` pairs); train it alone or through `nogan(crappifier='bw')`."
     return restoration_learner(dls, **kwargs)
 
+# %% ../nbs/05_gan.ipynb #99dbfbce
 def colorize(img:Image.Image, # A photo (any mode; colour ones are treated as their grayscale)
              model:nn.Module, # A colorization model (`load_restorer`, `learn.model`)
              render_factor:int=21, # The model sees the photo at `render_factor`×16 px on the short side

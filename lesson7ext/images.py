@@ -24,6 +24,7 @@ __all__ = ['image_extensions', 'output_exts', 'BadImage', 'to_rgb', 'open_image'
 class BadImage(Exception):
     "An input file that cannot be used, with the reason."
 
+# %% ../nbs/00_images.ipynb #56bde006
 def to_rgb(img:Image.Image, # Any PIL image
           ) -> Image.Image:
     "RGB by one set of rules: alpha composited on white, 16/32-bit scaled to 8 bits, CMYK and palette converted."
@@ -126,6 +127,7 @@ def atomic_write(dst, # Destination file (its folder is created)
         raise
     return dst
 
+# %% ../nbs/00_images.ipynb #bf066985
 def save_image(img:Image.Image, # The image
                dst, # Destination file
                format:str='PNG', # PIL format
@@ -137,6 +139,7 @@ def save_image(img:Image.Image, # The image
     img.save(buf, format, **kwargs)
     return atomic_write(dst, buf.getvalue())
 
+# %% ../nbs/00_images.ipynb #36a1dd18
 def save_safetensors(tensors:dict, # Name -> tensor
                      dst, # Destination `.safetensors` file
                      metadata:dict=None, # String -> string metadata
@@ -153,6 +156,13 @@ def output_format(path) -> str:
     "The Pillow format of an output `path` (by its extension)."
     return _writable[Path(path).suffix.lower()]
 
+def check_ext(ext:str, # 'auto', 'png' or 'jpg'
+             ) -> str:
+    "`ext` if it names an output format, else a `ValueError` that says which do."
+    if ext != 'auto' and ext not in output_exts: raise ValueError(f"unknown output extension {ext!r}; choose from auto, {', '.join(output_exts)}")
+    return ext
+
+# %% ../nbs/00_images.ipynb #d4a8df39
 def _inputs(inputs):
     "`(file, relative output path)` of every image file given as a file or inside a folder."
     several = len(inputs) > 1
@@ -161,12 +171,6 @@ def _inputs(inputs):
             base = Path(i.resolve().name) if several else Path()
             for f in list_images(i): yield f, base/f.relative_to(i)
         else: yield i, Path(i.name)
-
-def check_ext(ext:str, # 'auto', 'png' or 'jpg'
-             ) -> str:
-    "`ext` if it names an output format, else a `ValueError` that says which do."
-    if ext != 'auto' and ext not in output_exts: raise ValueError(f"unknown output extension {ext!r}; choose from auto, {', '.join(output_exts)}")
-    return ext
 
 def output_names(inputs:list, # Image files and folders
                  out, # Output folder
@@ -204,6 +208,7 @@ def interactive() -> bool:
     from fastprogress.fastprogress import IN_NOTEBOOK
     return bool(IN_NOTEBOOK) or sys.stdout.isatty()
 
+# %% ../nbs/00_images.ipynb #489e5f9e
 def track(items, # An iterable (with `total`, or a length)
              total:int=None, # Number of items (default: `len(items)`)
              label:str='files', # What the items are, for the log lines

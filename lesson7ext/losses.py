@@ -39,6 +39,7 @@ def warn_once(msg:str, # The warning
         _warned.add(msg)
         warnings.warn(msg, stacklevel=3)
 
+# %% ../nbs/03_losses.ipynb #7b3ac9ba
 def load_state_dict_file(path, # A `.safetensors` file or a PyTorch state dict
                         ) -> dict:
     "Tensors of a weights file, read without unpickling code; a clear error for a bad file."
@@ -55,6 +56,7 @@ def load_state_dict_file(path, # A `.safetensors` file or a PyTorch state dict
         raise ValueError(f"{path}: not a state dict of tensors")
     return sd
 
+# %% ../nbs/03_losses.ipynb #39f917b7
 from functools import lru_cache
 @lru_cache(maxsize=1)
 def imagenet_vgg_state():
@@ -70,6 +72,7 @@ def imagenet_vgg_state():
         return None
     finally: socket.setdefaulttimeout(old)
 
+# %% ../nbs/03_losses.ipynb #0a845a01
 def vgg16_bn_features(weights='imagenet', # 'imagenet' (torchvision's), a path to a weights file, or `None` (random)
                       n_layers:int=None, # Keep only the first `n_layers` layers
                      ) -> nn.Sequential:
@@ -149,6 +152,7 @@ def rgb_to_y(x:np.ndarray, # Image `(H,W,3)` or `(3,H,W)` in `[0,1]`
     if x.shape[0] == 3 and x.shape[-1] != 3: x = x.transpose(1, 2, 0)
     return rgb2ycbcr(x)[..., 0]
 
+# %% ../nbs/03_losses.ipynb #2fde1bc5
 def _prep(img, border, y_channel):
     a = np.asarray(img.detach().float().cpu().permute(1, 2, 0) if torch.is_tensor(img) else img, dtype=np.float64)
     if a.max() > 1.5: a = a / 255.
@@ -166,6 +170,7 @@ def psnr(pred, # Image: `(3,H,W)` tensor or `(H,W,3)` array in `[0,1]`, or 8-bit
     a, b = _prep(pred, border, y_channel), _prep(targ, border, y_channel)
     return float(peak_signal_noise_ratio(b, a, data_range=255.)) if not np.array_equal(a, b) else float('inf')
 
+# %% ../nbs/03_losses.ipynb #641305cd
 def ssim(pred, # Image, as for `psnr`
          targ, # Reference image
          border:int=0, # Pixels cropped from each side
@@ -184,6 +189,7 @@ def denorm_batch(learn, x:torch.Tensor) -> torch.Tensor:
         if isinstance(t, Normalize): return (x * t.std.to(x.device) + t.mean.to(x.device)).clamp(0, 1)
     return x.clamp(0, 1)
 
+# %% ../nbs/03_losses.ipynb #1c98d822
 class ImageMetric(Metric):
     "Mean over validation images of `func(pred, targ, border)` on denormalised images."
     def __init__(self, func, border:int=0, name:str=None):
@@ -203,6 +209,7 @@ class ImageMetric(Metric):
     @property
     def name(self): return self._name
 
+# %% ../nbs/03_losses.ipynb #f3f656e2
 def PSNRMetric(border:int=0, # Pixels cropped from each side
               ) -> ImageMetric:
     "Y-channel PSNR of the predictions, for `metrics=`."
@@ -230,6 +237,7 @@ def colourfulness(img, # PIL image or `(H,W,3)` array in 0-255
     rg, yb = a[..., 0] - a[..., 1], 0.5 * (a[..., 0] + a[..., 1]) - a[..., 2]
     return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
 
+# %% ../nbs/03_losses.ipynb #22aa7903
 def watermark_mask(crappifier, # A `Crappifier` or preset name with a `RandWatermark` step
                    size:tuple, # `(w,h)` of the photo it crappifies
                    seed:int, # The seed it crappifies with
@@ -243,7 +251,6 @@ def watermark_mask(crappifier, # A `Crappifier` or preset name with a `RandWater
             return np.asarray(m.resize(tuple(size), Image.Resampling.BILINEAR)) > 64
         sz = s.out_size(sz, p)
     return None
-
 
 # %% ../nbs/03_losses.ipynb #4a852f43
 heldout_tasks = ('lesson7', 'realistic', 'x4', 'colorize')
@@ -283,6 +290,7 @@ def residue(out, # Restored image (PIL or 0-255 array)
     around = binary_dilation(near, disk(ring)) & ~near
     return float(err[mask].mean() / max(err[around].mean(), 1e-6))
 
+# %% ../nbs/03_losses.ipynb #0ae4101f
 def image_scores(out, # Restored image (PIL)
                  orig, # The original (PIL, same size)
                  mask=None, # Watermark mask, for `residue`
@@ -296,6 +304,7 @@ def image_scores(out, # Restored image (PIL)
     if mask is not None: r['residue'] = residue(a, b, mask)
     return r
 
+# %% ../nbs/03_losses.ipynb #e1e76773
 def heldout_scores(apply, # `apply(input) -> output` image, e.g. `lambda im: restore(im, model)`
                    pairs:list, # From `heldout_pairs`
                    baseline=None, # `baseline(input) -> image` at the original's size (default: the input resized bicubically)
@@ -311,4 +320,3 @@ def heldout_scores(apply, # `apply(input) -> output` image, e.g. `lambda im: res
     m, b = mean(res['model']), mean(res['baseline'])
     return dict(model=m, baseline=b, gain_db=m['psnr'] - b['psnr'], original_colourfulness=float(np.mean([colourfulness(p[2]) for p in pairs])),
                 original_sharpness=[edge_sharpness(p[2]) for p in pairs], n=len(pairs), names=res['names'], per_image=dict(model=res['model'], baseline=res['baseline']))
-

@@ -48,6 +48,7 @@ def digits_dls(bs:int=64, # Batch size
                    batch_tfms=[Normalize.from_stats(0.1307, 0.3081)])
     return db.dataloaders(None, bs=bs, num_workers=0, **kwargs)
 
+# %% ../nbs/06_models.ipynb #49c359b6
 def mnist_dls(path=None, # An MNIST folder (`training/`, `testing/`); default: `untar_data(URLs.MNIST)` (downloads once)
               bs:int=128, # Batch size
               **kwargs, # Passed to `DataBlock.dataloaders`
@@ -76,6 +77,7 @@ def conv2(ni:int, # Input channels
     "3x3 convolution, batchnorm, ReLU (fastai's `ConvLayer`)."
     return ConvLayer(ni, nf, ks=3, stride=stride, act_cls=nn.ReLU if act else None)
 
+# %% ../nbs/06_models.ipynb #b6b96df3
 class LessonResBlock(nn.Module):
     "The residual block: `x + conv2(conv1(x))`, starting as the identity."
     zero_start = True  # second batchnorm at zero
@@ -106,6 +108,7 @@ def plain_cnn(n_in:int=1, # Image channels
     "The lesson's CNN: five stride-2 `conv2` layers, 28x28 -> 1x1, flattened to `n_out` scores."
     return nn.Sequential(conv2(n_in, 8), conv2(8, 16), conv2(16, 32), conv2(32, 16), conv2(16, n_out, act=False), Flatten())
 
+# %% ../nbs/06_models.ipynb #73b469e1
 def conv_and_res(ni:int, # Input channels
                  nf:int, # Output channels
                 ) -> nn.Sequential:
@@ -139,6 +142,7 @@ def resnet(n:int=3, # Blocks per stage: 6n+2 layers (3: ResNet-20, 9: ResNet-56)
     layers += [nn.AdaptiveAvgPool2d(1), Flatten(), nn.Linear(nf * 4, n_out)]
     return nn.Sequential(*layers)
 
+# %% ../nbs/06_models.ipynb #5e713df4
 def n_layers(model:nn.Module) -> int:
     "Weight layers (convolutions and linear layers) in `model`."
     return sum(isinstance(m, (nn.Conv2d, nn.Linear)) for m in model.modules())
@@ -174,12 +178,14 @@ def dense_block(ni:int, # Input channels
     "`n` dense layers: `ni + n*growth` channels out."
     return nn.Sequential(*[dense_layer(ni + i * growth, growth) for i in range(n)])
 
+# %% ../nbs/06_models.ipynb #ccf6de34
 def transition(ni:int, # Input channels
                nf:int, # Output channels
               ) -> nn.Sequential:
     "1x1 `conv2` then 2x2 average pooling: fewer channels, half the size."
     return nn.Sequential(ConvLayer(ni, nf, ks=1), nn.AvgPool2d(2, ceil_mode=True))
 
+# %% ../nbs/06_models.ipynb #83cb4ba5
 def densenet(n_in:int=1, # Image channels
              n_out:int=10, # Classes
              nf:int=16, # Stem channels

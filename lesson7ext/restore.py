@@ -41,6 +41,7 @@ class ModelConfig:
     def to_dict(self) -> dict: return dict(arch=self.arch, module=self.module, **asdict(self))
     def build(self) -> nn.Module: return getattr(importlib.import_module(self.module), self.arch)(**asdict(self))
 
+# %% ../nbs/04_restore.ipynb #08d9d60e
 @dataclass
 class RestoreUnetConfig(ModelConfig):
     "What rebuilds a `RestoreUnet`."
@@ -53,6 +54,7 @@ class RestoreUnetConfig(ModelConfig):
     self_attention: bool = False
     n_in: int = 3
 
+# %% ../nbs/04_restore.ipynb #f57046b9
 class RestoreUnet(nn.Module):
     "`x + U-Net(x)`: a light U-Net on the `factor`-times smaller image, predicting a residual; starts as the identity."
     def __init__(self,
@@ -115,6 +117,7 @@ class BF16Autocast(Callback):
             self.learn.loss_grad, self.learn.loss = self.loss_grad.float(), self.loss.float()
     def after_cancel_batch(self): self.ac.__exit__(None, None, None)
 
+# %% ../nbs/04_restore.ipynb #6e182cfe
 def precision_cb(precision:str='auto', # 'auto' (bf16 where natively fast, else fp32), 'fp32', 'bf16' or 'fp16' (CUDA)
                  device=None, # Where training runs (default CPU)
                 ):
@@ -128,7 +131,7 @@ def precision_cb(precision:str='auto', # 'auto' (bf16 where natively fast, else 
         return MixedPrecision()
     raise ValueError(f"unknown precision {precision!r}; choose from auto, fp32, bf16, fp16")
 
-
+# %% ../nbs/04_restore.ipynb #c83a2abf
 def precision_autocast(precision:str, # 'auto' (bf16 where natively fast, else fp32), 'fp32', 'bf16' or 'fp16' (CUDA)
                        device:torch.device, # Where the model runs
                       ):
@@ -148,6 +151,7 @@ def default_loss(device=None, # Where training runs (default: CUDA if available,
     warn_once("no VGG16-BN ImageNet weights: training with a pixel L1 loss instead of the feature loss")
     return F.l1_loss
 
+# %% ../nbs/04_restore.ipynb #ae9fa271
 def _init_model(init, scale, kwargs):
     "The trained model `init` names, in training mode, checked against the data's `scale`."
     if kwargs: raise ValueError(f"init={init!r} fixes the architecture: drop {', '.join(kwargs)}")
@@ -185,6 +189,7 @@ def restoration_learner(dls, # From `restoration_dls`
     if channels_last: learn.add_cb(ChannelsLast())
     return log_lines(learn)
 
+# %% ../nbs/04_restore.ipynb #8b2d8362
 def log_lines(learn:Learner, # Any fastai learner
               force:bool=False, # Switch even on a terminal or in a notebook
              ) -> Learner:
@@ -197,11 +202,13 @@ def log_lines(learn:Learner, # Any fastai learner
     learn.logger = line
     return learn
 
+# %% ../nbs/04_restore.ipynb #0656f987
 def final_metrics(learn:Learner) -> dict:
     "The last epoch's losses and metrics by name (`{'train_loss':..., 'valid_loss':..., 'psnr':...}`), `{}` before any epoch."
     rec = learn.recorder
     return dict(zip(rec.metric_names[1:-1], map(float, rec.values[-1]))) if rec.values else {}
 
+# %% ../nbs/04_restore.ipynb #044e57cc
 def autocast_for(learn):
     "An autocast context matching the learner's mixed-precision callback (`BF16Autocast`, fastai's fp16 `MixedPrecision`), or a no-op."
     dev = learn.dls.device.type if getattr(learn.dls, 'device', None) is not None else 'cpu'
@@ -322,6 +329,7 @@ class BudgetCheckpoint(Callback):
         atomic_write(self.path.with_name(self.path.name + '.json'), json.dumps(dict(spent=self.tb.minutes_spent, key=self.key)).encode())
         self.last = self.clock()
 
+# %% ../nbs/04_restore.ipynb #eb6954fa
 def resume_budget(learn:Learner, # The learner to resume (same architecture)
                   path, # A `BudgetCheckpoint` file
                   key:str='', # The run's key: a checkpoint of another run is ignored
@@ -336,6 +344,7 @@ def resume_budget(learn:Learner, # The learner to resume (same architecture)
     load_model(path, learn.model, learn.opt, with_opt=True)
     return float(st['spent'])
 
+# %% ../nbs/04_restore.ipynb #256564ed
 def drop_checkpoint(path):
     "Delete a `BudgetCheckpoint` file and its `.json` (the run finished)."
     for f in (Path(path), Path(str(path) + '.json')): f.unlink(missing_ok=True)
@@ -391,6 +400,7 @@ def restore_tensor(model:nn.Module, # Restoration model working on normalised im
             wsum[:, y0:y0 + h, x0:x0 + w] += wt
     return out / wsum.clamp_min(1e-8)
 
+# %% ../nbs/04_restore.ipynb #481e811c
 def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit...)
             model:nn.Module, # A model from `load_restorer`, or `learn.model`
             tile:int=512, # Tile size (`None`: whole image)
@@ -436,6 +446,7 @@ def model_config(model:nn.Module, learn=None) -> dict:
     if cfg is None: raise ValueError("cannot export this model: only models with a `config()` (`RestoreUnet`, `SimpleUnet`) and `restoration_learner`'s U-Nets")
     return cfg
 
+# %% ../nbs/04_restore.ipynb #b9cc82b3
 _old_modules = dict(RestoreUnet='lesson7ext.restore', SimpleUnet='lesson7ext.models')  # files written before configs named their module
 
 def _unet_from_config(cfg):
@@ -458,11 +469,13 @@ def build_model(cfg:dict) -> nn.Module:
     except (ImportError, AttributeError): raise RestorerFileError(f"unknown architecture {arch!r} in {module}") from None
     return cls(**{k: v for k, v in cfg.items() if k not in ('arch', 'module')})
 
+# %% ../nbs/04_restore.ipynb #c13e7361
 def loader_stats(dls) -> tuple:
     "The `(mean, std)` of the loaders' `Normalize` (what the model's inputs were normalised with); ImageNet's if there is none."
     norm = next((t for t in getattr(unwrap(getattr(dls, 'train', None)), 'after_batch', []) if isinstance(t, Normalize)), None)
     return (norm.mean.flatten().tolist(), norm.std.flatten().tolist()) if norm is not None else imagenet_stats
 
+# %% ../nbs/04_restore.ipynb #0dc2b895
 def export_restorer(learn, # A `Learner` from `restoration_learner` (or a model)
                     path, # Output `.safetensors` file
                     scale:int=None, # Upscaling factor (default: the dls' `scale`)
@@ -479,6 +492,7 @@ def export_restorer(learn, # A `Learner` from `restoration_learner` (or a model)
     if sync: barrier()
     return Path(path)
 
+# %% ../nbs/04_restore.ipynb #405573a9
 shipped_names = ('lesson7', 'realistic', 'x4', 'colorize')  # the models `tools/pretrain.py` trains for the package
 
 def shipped_models() -> dict:
@@ -496,6 +510,7 @@ def model_file(model, # A shipped model's name (`shipped_names`) or a path to a 
         return weights_dir/f'{model}.safetensors'
     return p
 
+# %% ../nbs/04_restore.ipynb #f454a109
 def _read_file(path):
     "Metadata and weights of a model file; `RestorerFileError` if it is not one."
     from safetensors import safe_open
@@ -525,13 +540,14 @@ def load_restorer(path, # A shipped model's name (`'lesson7'`, `'x4'`...) or a f
     model.scale, model.stats, model.restorer_info = info.get('scale', 1), tuple(tuple(s) for s in info['stats']), info
     return model.to(ifnone(device, 'cpu')).eval()
 
+# %% ../nbs/04_restore.ipynb #e24aac6c
 def model_card(model, # A shipped model's name or a model file
               ) -> dict:
     "The card saved with `model` (data, recipe, minutes, hardware, commit, held-out scores); `{}` if it has none."
     meta, _ = _read_file(model_file(model))
     return json.loads(meta['lesson7ext']).get('card') or {}
 
-
+# %% ../nbs/04_restore.ipynb #6a392102
 def card_rows(card:dict, # From `model_card`
              ) -> list:
     "A model card as `(label, text)` rows: task, data, recipe, training, held-out scores (`--list-models` and the Models page)."

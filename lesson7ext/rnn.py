@@ -41,6 +41,7 @@ def number_words(n:int, # 0 < n < 1,000,000
     if n: out.append(_ones[n])
     return ' '.join(out)
 
+# %% ../nbs/07_rnn.ipynb #269dcd12
 def human_numbers(train=(1, 8000), # First and last number of the training text
                   valid=(8001, 9999), # ... and of the validation text
                  ) -> tuple:
@@ -85,6 +86,7 @@ def acc_all(pred, targ):
     "Accuracy over every position."
     return (pred.argmax(-1) == targ).float().mean()
 
+# %% ../nbs/07_rnn.ipynb #3e795861
 class HandRNN(Module):
     "The layers Model0 to Model3 share: input to hidden (an embedding), hidden to hidden, hidden to output, a batchnorm."
     def __init__(self, nv:int, # Vocabulary size
@@ -92,6 +94,7 @@ class HandRNN(Module):
                 ):
         self.i_h, self.h_h, self.h_o, self.bn = nn.Embedding(nv, nh), nn.Linear(nh, nh), nn.Linear(nh, nv), nn.BatchNorm1d(nh)
 
+# %% ../nbs/07_rnn.ipynb #68d3e720
 class Model0(HandRNN):
     "Three steps written out: embed, add, transform with the same layers each time; predict the next word."
     def forward(self, x):
@@ -104,6 +107,7 @@ class Model0(HandRNN):
             h = self.bn(F.relu(self.h_h(h)))
         return self.h_o(h)
 
+# %% ../nbs/07_rnn.ipynb #c6eb5e91
 class Model1(HandRNN):
     "`Model0` as a loop over the sequence: a recurrent network."
     def forward(self, x):
@@ -123,6 +127,7 @@ class Model2(HandRNN):
             res.append(self.h_o(self.bn(h)))
         return torch.stack(res, dim=1)
 
+# %% ../nbs/07_rnn.ipynb #6fc85894
 class Model3(HandRNN):
     "`Model2` with its hidden state kept between batches and detached (truncated BPTT); `reset` zeroes it."
     def __init__(self, nv:int, # Vocabulary size
@@ -157,6 +162,7 @@ class Model4(Module):
         self.h = h.detach()
         return self.h_o(self.bn(res))
 
+# %% ../nbs/07_rnn.ipynb #14c14a05
 class Model5(Model4):
     "`Model4` with a stateful two-layer `nn.GRU`."
     recurrent = nn.GRU
@@ -183,6 +189,7 @@ def rnn_learner(name:str, # 'Model0' ... 'Model5'
     cbs = [ModelResetter()] if hasattr(model, 'reset') else []
     return Learner(dls, model, loss_func=loss_last if last else loss_all, metrics=acc_last if last else acc_all, cbs=cbs, **kwargs)
 
+# %% ../nbs/07_rnn.ipynb #943084e1
 def fit_rnn(name:str, # 'Model0' ... 'Model5'
             epochs:int=None, # One-cycle epochs (default: `rnn_recipes[name]`)
             lr:float=None, # Peak learning rate (default: `rnn_recipes[name]`)
