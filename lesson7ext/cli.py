@@ -14,7 +14,7 @@ from fastcore.script import anno_parser
 from PIL import Image
 from .degrade import resize
 from .crappify import get_crappifier, presets
-from .folder import crappify_folder, shard_report, file_seed
+from .folder import crappify_folder, shard_report, file_seed, write_report
 from .distributed import init_distributed, is_main, my_share, merged
 from fastai.torch_core import num_distrib
 from .images import open_image, BadImage, usable_images, atomic_write, save_image, to_rgb, output_names, output_format, check_ext, image_metadata, track
@@ -133,7 +133,7 @@ def train_cmd(src:str, # Folder of good photos (searched recursively)
     psnr_ = final_metrics(learn).get('psnr')
     summary = f"wrote {out}" + (f" (validation Y-PSNR {psnr_:.2f} dB)" if psnr_ is not None else '')
     report = Path(out).with_name(Path(out).stem + '_skipped.tsv')
-    if bad and is_main(): atomic_write(report, ('file\treason\n' + ''.join(f'{f}\t{e}\n' for f, e in bad)).encode())
+    if bad and is_main(): write_report(report, bad)
     return finish(summary, bad, report)
 
 def train_cli():
@@ -220,7 +220,7 @@ def restore_cli():
 def _files_report(r, out, verb):
     Path(out).mkdir(parents=True, exist_ok=True)
     report = Path(out)/f'{verb}_report.tsv'
-    if is_main(): atomic_write(report, ('file\treason\n' + ''.join(f'{f}\t{e}\n' for f, e in r['skipped'])).encode())
+    if is_main(): write_report(report, r['skipped'])
     return finish(f"{len(r['written'])} {verb}d, {len(r['skipped'])} skipped -> {out}", r['skipped'], report)
 
 def colorize_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders to colour
@@ -293,7 +293,7 @@ def nogan_cmd(src:str, # Folder of good photos (searched recursively)
     if len(good) < 2: raise UsageError(f"{src}: need at least 2 usable photos (some are held back for validation), found {len(good)}")
     nogan(good, out, preset, size, bs, gen_minutes, crit_minutes, gan_iters, ckpt_every=ckpt_every, init=init, quiet=quiet)
     report = Path(out)/'skipped.tsv'
-    if bad and is_main(): atomic_write(report, ('file\treason\n' + ''.join(f'{f}\t{e}\n' for f, e in bad)).encode())
+    if bad and is_main(): write_report(report, bad)
     return finish(f"wrote {Path(out)/'generator_gan.safetensors'}", bad, report)
 
 def nogan_cli():

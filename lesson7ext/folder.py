@@ -14,7 +14,7 @@ from .images import BadImage, open_image, list_images, atomic_write, track
 from .crappify import Crappifier, RandJPEG, get_crappifier
 
 # %% auto #0
-__all__ = ['report_name', 'shard_report', 'file_seed', 'crappify_file', 'crappify_folder']
+__all__ = ['report_name', 'shard_report', 'write_report', 'file_seed', 'crappify_file', 'crappify_folder']
 
 # %% ../nbs/01b_folder.ipynb #43e53a21
 report_name = 'crappify_report.tsv'
@@ -29,6 +29,13 @@ def _clean_temps(dst, outs):
     names = {(o.parent, o.name) for o in outs}
     for t in Path(dst).rglob('.*.tmp'):
         if (t.parent, t.name[1:].rsplit('.', 2)[0]) in names: t.unlink(missing_ok=True)
+
+# %% ../nbs/01b_folder.ipynb #d609cc56
+def write_report(path, # The report file (`.tsv`)
+                 skipped:list, # `(file, reason)` pairs
+                ) -> Path:
+    "The skipped files and their reasons as a TSV report (`file`, `reason` columns), written atomically."
+    return atomic_write(path, ('file\treason\n' + ''.join(f'{f}\t{e}\n' for f, e in skipped)).encode())
 
 # %% ../nbs/01b_folder.ipynb #15a558ab
 def file_seed(seed:int, # Run seed
@@ -99,6 +106,5 @@ def crappify_folder(src, # Folder of good images (searched recursively)
         with ProcessPoolExecutor(n_workers) as ex:
             res = list(track(ex.map(job, rels, chunksize=max(1, min(32, len(rels) // (4 * n_workers)))), len(rels), show=progress))
     skipped = [(r, e) for r, e in zip(rels, res) if e is not None]
-    lines = ''.join(f'{r}\t{e}\n' for r, e in skipped)
-    atomic_write(dst/shard_report(shard), ('file\treason\n' + lines).encode())
+    write_report(dst/shard_report(shard), skipped)
     return dict(total=len(rels), written=len(rels) - len(skipped) - done, already_done=done, skipped=skipped)

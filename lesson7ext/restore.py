@@ -553,18 +553,19 @@ def card_rows(card:dict, # From `model_card`
     "A model card as `(label, text)` rows: task, data, recipe, training, held-out scores (`--list-models` and the Models page)."
     s, r, d, nan = card.get('scores', {}), card.get('recipe', {}), card.get('data', {}), float('nan')
     m, b = s.get('model', {}), s.get('baseline', {})
+    bw = r.get('preset') == 'bw'
+    ypsnr = [] if bw else [('CSet5 Y-PSNR', f"{m.get('psnr', nan):.2f} dB (baseline {b.get('psnr', nan):.2f} dB, {s.get('gain_db', nan):+.2f} dB)")]  # colouring keeps the input's luminance: its Y-PSNR measures nothing
     arch = ', '.join(f'{k}={v}' for k, v in r.get('model', {}).items())
     rows = [('task', card.get('task', '?')),
             ('data', f"{d.get('n_photos', '?')} photos: " + '; '.join(d.get('sources', {}).get(k, k) for k in d.get('used', [])) + f"; never {d.get('never', 'CSet5')}"),
             ('recipe', f"RestoreUnet({arch}), {r.get('epochs', '?')} epochs, {r.get('samples', '?')} crops of {r.get('size', '?')} px, batch {r.get('bs', '?')}, "
                        f"one cycle to lr {r.get('lr', '?')}, L1" + (f", from {r['init']}" if r.get('init') else '') + (', then NoGAN' if r.get('gan') else '')),
             ('trained', f"{card.get('minutes', '?')} min on {card.get('hardware', '?')}, torch {card.get('torch', '?')}, commit {str(card.get('commit'))[:10]}, {card.get('date', '')}"),
-            ('CSet5 Y-PSNR', f"{m.get('psnr', nan):.2f} dB (baseline {b.get('psnr', nan):.2f} dB, {s.get('gain_db', nan):+.2f} dB)"),
+            *ypsnr,
             ('colour shift', f"{m.get('colour_shift', nan):.2f}/255 (largest channel-mean difference)")]
-    if r.get('preset') == 'bw': rows.pop(4)  # colouring keeps the input's luminance: its Y-PSNR measures nothing
     if 'residue' in m: rows.append(('watermark residue', f"{m['residue']:.2f} (bicubic {b.get('residue', nan):.2f}; 1 = no trace)"))
-    if r.get('preset') == 'bw': rows.append(('colour', f"colourfulness {m.get('colourfulness', nan):.1f} (originals {s.get('original_colourfulness', nan):.1f}); "
-                                                       f"RGB PSNR {m.get('psnr_rgb', nan):.2f} dB (gray input {b.get('psnr_rgb', nan):.2f})"))
+    if bw: rows.append(('colour', f"colourfulness {m.get('colourfulness', nan):.1f} (originals {s.get('original_colourfulness', nan):.1f}); "
+                                  f"RGB PSNR {m.get('psnr_rgb', nan):.2f} dB (gray input {b.get('psnr_rgb', nan):.2f})"))
     return rows
 
 # %% ../nbs/04_restore.ipynb #2c0da7c4
