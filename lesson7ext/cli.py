@@ -19,7 +19,7 @@ from .distributed import init_distributed, is_main, my_share, merged
 from fastai.torch_core import num_distrib
 from .images import open_image, BadImage, usable_images, atomic_write, save_image, to_rgb, output_names, output_format, check_ext, image_metadata, track
 from .data import sample_photos, image_grid, image_files, extra_training_images
-from .restore import final_metrics
+from .losses import final_metrics
 
 # %% auto #0
 __all__ = ['demo_held_back', 'demo_gan_weights', 'demo_short_side', 'demo_init', 'demo_task', 'commands', 'UsageError', 'run_cli',
@@ -74,7 +74,7 @@ def _parse_shard(shard):
 
 def crappify_cmd(src:str, # Folder of good images (searched recursively)
              dst:str, # Output folder (sub-folders mirrored)
-             preset:str='lesson7', # Degradation preset: lesson7, realistic or bw
+             preset:str='lesson7', # Degradation preset: lesson7, realistic, bw or photo
              workers:int=None, # Worker processes (default: all cores; 0: none)
              seed:int=0, # Seed: the same seed and file give the same output bytes
              max_pixels:int=178_956_970, # Skip images with more pixels than this
@@ -109,14 +109,14 @@ def _check_train_args(src, preset, minutes, scale, init):
     try: image_files(src)
     except ValueError as e: raise UsageError(str(e))
     if init is not None:
-        from lesson7ext.restore import RestorerFileError, load_restorer
+        from lesson7ext.zoo import RestorerFileError, load_restorer
         try: sc = load_restorer(init).scale
         except RestorerFileError as e: raise UsageError(str(e))
         if sc != scale: raise UsageError(f"--init {init} is a x{sc} model: give --scale {sc}")
 
 def train_cmd(src:str, # Folder of good photos (searched recursively)
           out:str='model.safetensors', # Model file to write
-          preset:str='lesson7', # Degradation preset: lesson7, realistic, bw, or none (super-resolution only)
+          preset:str='lesson7', # Degradation preset: lesson7, realistic, bw, photo, or none (super-resolution only)
           minutes:float=10., # Training budget in minutes
           size:int=128, # Training crop size
           bs:int=16, # Batch size
@@ -128,7 +128,7 @@ def train_cmd(src:str, # Folder of good photos (searched recursively)
     _check_train_args(src, preset, minutes, scale, init)
     good, bad = usable_images(image_files(src))
     if len(good) < 2: raise UsageError(f"{src}: need at least 2 usable photos (one is held back for validation), found {len(good)}")
-    from lesson7ext.restore import train_restorer
+    from lesson7ext.train import train_restorer
     learn = train_restorer(good, out, _check_preset(preset), minutes, size, bs, scale, init=init, quiet=quiet)
     psnr_ = final_metrics(learn).get('psnr')
     summary = f"wrote {out}" + (f" (validation Y-PSNR {psnr_:.2f} dB)" if psnr_ is not None else '')
@@ -148,12 +148,13 @@ def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer
                   quiet:bool=False, # No progress bar
                   apply=None, # `apply(img, model)` -> image; default: `restore` with `tile`
                   ext:str='auto', # Output format: 'auto' (the input's), 'png' or 'jpg'
+                  strength:float=None, # For the default `apply`: `restore`'s strength (default: the model's card, by each JPEG's quality)
                  ) -> dict:
     "Restore every image in `inputs` into its own file under `out` (`output_names`), ICC profile and EXIF kept; several processes share the files."
     from lesson7ext.restore import load_restorer, restore
     init_distributed()
     m = load_restorer(model) if isinstance(model, (str, Path)) else model
-    apply = apply or (lambda img, m: restore(img, m, tile=tile or None))
+    apply = apply or (lambda img, m: restore(img, m, tile=tile or None, strength=strength))
     pairs, skipped = output_names(inputs, out, ext)
     written, failed = [], []
     for f, dst in track(my_share(pairs), show=not quiet and is_main()):  # under `accelerate launch`: this rank's share
@@ -175,7 +176,7 @@ def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer
 # %% ../nbs/08_cli.ipynb #74864125
 def list_models() -> str:
     "The shipped models' cards, one paragraph each (what `--list-models` prints)."
-    from lesson7ext.restore import shipped_names, shipped_models, model_card, card_rows
+    from lesson7ext.zoo import shipped_names, shipped_models, model_card, card_rows
     have, out = shipped_models(), []
     for n in shipped_names:
         rows = card_rows(model_card(n)) if n in have else [('task', 'not installed')]
@@ -189,7 +190,7 @@ def _check_ext(ext):
 
 def _load_model(model, list_models_, inputs):
     "The model for `restore_cmd` / `colorize_cmd`, or `None` after printing the cards."
-    from lesson7ext.restore import RestorerFileError, load_restorer
+    from lesson7ext.zoo import RestorerFileError, load_restorer
     if list_models_:
         print(list_models())
         return None
@@ -199,7 +200,8 @@ def _load_model(model, list_models_, inputs):
 
 def restore_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders to restore
                 out:str='restored', # Output folder
-                model:str='lesson7', # A shipped model (lesson7, realistic, x4) or a model file from lesson7ext-train
+                model:str='photo', # A shipped model (photo: ordinary photos, the default; lesson7, realistic, x4) or a model file from lesson7ext-train
+                strength:float=None, # 0: each input unchanged, 1: the model's full correction (default: its card's, by each JPEG's quality)
                 tile:int=512, # Tile size in pixels (0: whole image at once)
                 ext:str='auto', # Output format: auto (keep each input's), png or jpg
                 quiet:bool=False, # No progress bar
@@ -207,10 +209,11 @@ def restore_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders
                ) -> int:
     "Restore photos with a shipped or trained model (x4: four times the size); bad files are skipped and listed."
     if tile < 0: raise UsageError(f"--tile must be 0 or more, got {tile}")
+    if strength is not None and not 0 <= strength <= 1: raise UsageError(f"--strength must be between 0 and 1, got {strength}")
     _check_ext(ext)
     m = _load_model(model, list_models, inputs)
     if m is None: return 0
-    return _files_report(restore_files(m, inputs, out, tile, quiet, ext=ext), out, 'restore')
+    return _files_report(restore_files(m, inputs, out, tile, quiet, ext=ext, strength=strength), out, 'restore')
 
 def restore_cli():
     "Console script `lesson7ext-restore`."
@@ -343,7 +346,7 @@ def _demo_photos(out):
 
 def _demo_start(init, preset):
     "The model the demo fine-tunes: `init`'s file, the preset's shipped model when installed ('auto'), or `None` (from scratch)."
-    from lesson7ext.restore import RestorerFileError, load_restorer, shipped_models
+    from lesson7ext.zoo import RestorerFileError, load_restorer, shipped_models
     if init == 'none': return None
     if init == 'auto': return demo_init[preset] if demo_init[preset] in shipped_models() else None
     try: load_restorer(init)
@@ -397,7 +400,7 @@ def _demo_gan(learn, train_files, out, preset, size, bs, gan_minutes):
     "The NoGAN stage after the generator: returns the GAN's generator."
     import shutil
     from lesson7ext.gan import nogan
-    from lesson7ext.restore import export_restorer
+    from lesson7ext.zoo import export_restorer
     shutil.rmtree(out/'gan', ignore_errors=True)  # a fresh generator: nothing of an older run may be resumed
     print(f"GAN stage: {gan_minutes:g} min (critic, then generator and critic together)...")
     gl = nogan(train_files, out/'gan', preset, size=size, bs=bs, gen_learn=learn, gen_minutes=0, crit_minutes=gan_minutes * 0.3,
@@ -407,7 +410,7 @@ def _demo_gan(learn, train_files, out, preset, size, bs, gan_minutes):
 
 def demo_cmd(out:str='demo_out', # Output folder
          minutes:float=10., # Training budget in minutes (generator)
-         preset:str='lesson7', # Degradation preset: lesson7, realistic or bw
+         preset:str='lesson7', # Degradation preset: lesson7, realistic, bw or photo
          size:int=128, # Training crop size
          bs:int=16, # Batch size
          seed:int=0, # Seed of the held-back photos' degradations
@@ -416,7 +419,8 @@ def demo_cmd(out:str='demo_out', # Output folder
          init:str='auto', # Start from: 'auto' (the preset's shipped model when installed), 'none' (from scratch), a model name or file
         ) -> int:
     "Fine-tune (or train) a restorer on the bundled photos within `minutes` and write a report comparing it with bicubic."
-    from lesson7ext.restore import train_restorer, load_restorer
+    from lesson7ext.train import train_restorer
+    from lesson7ext.zoo import load_restorer
     if num_distrib() > 1: raise UsageError("the demo runs in one process: start it without accelerate launch or torchrun")
     if preset not in presets: raise UsageError(f"unknown preset {preset!r}; choose from {', '.join(presets)}")
     if minutes <= 0: raise UsageError(f"--minutes must be positive, got {minutes}")

@@ -22,8 +22,8 @@ from .degrade import (to_u8, as_batch, resize_kernels, pil_resample, resample_we
 
 # %% auto #0
 __all__ = ['presets', 'Region', 'Degradation', 'apply_to_batch', 'RandResize', 'RandJPEG', 'RandWatermark', 'RandBlur',
-           'RandNoise', 'RandGrayscale', 'Crappifier', 'lesson7', 'realistic', 'bw', 'get_crappifier', 'content_seed',
-           'CrappifyItem', 'CropContext', 'CrappifyBatch']
+           'RandNoise', 'RandGrayscale', 'Crappifier', 'lesson7', 'realistic', 'bw', 'Mixture', 'photo',
+           'get_crappifier', 'content_seed', 'CrappifyItem', 'CropContext', 'CrappifyBatch']
 
 # %% ../nbs/01a_crappify.ipynb #29b77428
 def _rand(rng, v):
@@ -272,8 +272,54 @@ def bw(seed:int=None, # Seed of the per-image seeds
     "Grayscale, for colorization."
     return Crappifier(RandGrayscale(), seed=seed, name='bw')
 
+# %% ../nbs/01a_crappify.ipynb #18e385c3
+class Mixture(Crappifier):
+    "One of several `Crappifier`s per image, drawn with `weights`: untouched photos, single mild degradations and whole chains in one training set."
+    def __init__(self,
+                 *branches:Crappifier, # The alternatives (an empty `Crappifier()` leaves the photo untouched)
+                 weights:list=None, # Relative probability of each branch (default: equal)
+                 names:list=None, # A name per branch (default: each branch's `name`)
+                 seed:int=None, # Seed of the per-image seeds
+                 up_method:str='bicubic', # How a batch is resized back
+                 name:str=None, # Name shown in `repr`
+                ):
+        super().__init__(*[s for b in branches for s in b.steps], seed=seed, up_method=up_method, name=name)
+        self.branches, self.weights = list(branches), list(ifnone(weights, [1.] * len(branches)))
+        self.names = list(ifnone(names, [b.name or f'branch{i}' for i, b in enumerate(branches)]))
+
+    def branch(self, seed:int) -> int:
+        "Which branch the image with `seed` gets."
+        return random.Random(seed).choices(range(len(self.branches)), weights=self.weights)[0]
+
+    def params(self, size:tuple, seed:int) -> list:
+        "Every step's parameters; only the chosen branch's steps say `do` (the others pass the image on unchanged)."
+        rng, k, res = random.Random(seed), self.branch(seed), []
+        rng.random()  # the draw `branch` made
+        for i, b in enumerate(self.branches):
+            prm = b.params(size, rng.getrandbits(63))
+            res += prm if i == k else [dict(p, do=False) for p in prm]
+        return res
+
+# %% ../nbs/01a_crappify.ipynb #db080b79
+def photo(seed:int=None, # Seed of the per-image seeds
+         ) -> Crappifier:
+    "The blind mixture that trains the `photo` model: untouched photos, JPEG at any quality, noise, blur, web copies, scans, chains."
+    modes = ['area', 'bilinear', 'bicubic']
+    branches = dict(
+        clean=(0.10, Crappifier()),
+        jpeg=(0.22, Crappifier(RandJPEG((1, 95)))),
+        jpeg_twice=(0.08, Crappifier(RandJPEG((30, 95)), RandResize(scale=(0.5, 1.), method=modes, p=0.5), RandJPEG((10, 90)))),
+        noise=(0.15, Crappifier(RandNoise((1., 30.), (0.05, 3.)))),
+        blur=(0.07, Crappifier(RandBlur((0.3, 2.)))),
+        web_copy=(0.10, Crappifier(RandResize(scale=(0.33, 0.8), method=modes), RandJPEG((30, 95), p=0.7))),
+        scan=(0.10, Crappifier(RandBlur((0.5, 1.5)), RandNoise((2., 12.), (0.1, 1.)), RandJPEG((50, 90)))),
+        chain=(0.10, Crappifier(RandBlur((0.2, 2.), p=0.5), RandResize(scale=(0.4, 1.), method=modes, p=0.5),
+                                RandNoise((1., 20.), (0.05, 2.), p=0.5), RandJPEG((20, 95), p=0.8))),
+        lesson7=(0.08, lesson7()))
+    return Mixture(*[b for _, b in branches.values()], weights=[w for w, _ in branches.values()], names=list(branches), seed=seed, name='photo')
+
 # %% ../nbs/01a_crappify.ipynb #dd8adb01
-presets = dict(lesson7=lesson7, realistic=realistic, bw=bw)
+presets = dict(lesson7=lesson7, realistic=realistic, bw=bw, photo=photo)
 
 def get_crappifier(crappifier='lesson7', # A `Crappifier` or the name of a preset
                    seed:int=None, # Seed for a preset

@@ -23,8 +23,9 @@ from .images import atomic_write, to_rgb, save_image, save_safetensors, track
 from .distributed import init_distributed, distrib_fit, is_main, barrier, broadcast_object, all_sum, unwrap
 from .data import restoration_dls, image_files, image_grid, sample_photos, extra_training_images
 from .losses import PSNRMetric, SSIMMetric
-from .restore import (restoration_learner, export_restorer, load_restorer, fit_budget, restore, autocast_for, log_lines,
-                                precision_cb, TimeBudget, train_restorer)
+from .zoo import export_restorer, load_restorer
+from .restore import restore
+from .train import restoration_learner, fit_budget, autocast_for, log_lines, precision_cb, TimeBudget, train_restorer
 
 # %% auto #0
 __all__ = ['batch_images', 'save_preds', 'critic_dls', 'critic_min_size', 'critic_learner', 'QuietGANTrainer', 'gan_learner',

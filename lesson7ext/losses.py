@@ -6,13 +6,13 @@ Docs: https://lesson7ext.github.io/lesson7ext/losses.html.md"""
 
 # %% ../nbs/03_losses.ipynb #727e8604
 from __future__ import annotations
-import socket, warnings
+import io, socket, warnings
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr, ifnone
 from PIL import Image
 from .images import open_image
-from .degrade import watermark, resize
+from .degrade import watermark, resize, jpeg_bytes, blur, gaussian_noise, poisson_noise
 from .crappify import get_crappifier, RandWatermark
 from .folder import file_seed
 from .distributed import all_sum, unwrap
@@ -20,15 +20,15 @@ with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     import torchvision
     from fastai.callback.hook import hook_outputs
-    from fastai.learner import Metric
+    from fastai.learner import Metric, Learner
     from fastai.metrics import LossMetrics
     from fastai.data.transforms import Normalize
 
 # %% auto #0
-__all__ = ['heldout_tasks', 'warn_once', 'load_state_dict_file', 'imagenet_vgg_state', 'vgg16_bn_features', 'gram_matrix',
-           'FeatureLoss', 'rgb_to_y', 'psnr', 'ssim', 'denorm_batch', 'ImageMetric', 'PSNRMetric', 'SSIMMetric',
-           'edge_sharpness', 'colourfulness', 'watermark_mask', 'heldout_pairs', 'residue', 'image_scores',
-           'heldout_scores']
+__all__ = ['heldout_tasks', 'photo_inputs', 'warn_once', 'load_state_dict_file', 'imagenet_vgg_state', 'vgg16_bn_features',
+           'gram_matrix', 'FeatureLoss', 'rgb_to_y', 'psnr', 'ssim', 'denorm_batch', 'ImageMetric', 'PSNRMetric',
+           'SSIMMetric', 'final_metrics', 'edge_sharpness', 'colourfulness', 'watermark_mask', 'heldout_pairs',
+           'residue', 'image_scores', 'heldout_scores', 'jpeg_file', 'photo_grid']
 
 # %% ../nbs/03_losses.ipynb #5cc4220d
 _warned = set()
@@ -220,6 +220,12 @@ def SSIMMetric(border:int=0, # Pixels cropped from each side
     "Y-channel SSIM of the predictions, for `metrics=`."
     return ImageMetric(ssim, border)
 
+# %% ../nbs/03_losses.ipynb #0656f987
+def final_metrics(learn:Learner) -> dict:
+    "The last epoch's losses and metrics by name (`{'train_loss':..., 'valid_loss':..., 'psnr':...}`), `{}` before any epoch."
+    rec = learn.recorder
+    return dict(zip(rec.metric_names[1:-1], map(float, rec.values[-1]))) if rec.values else {}
+
 # %% ../nbs/03_losses.ipynb #7dda1dc6
 def edge_sharpness(img, # A PIL image or an `(H,W)`/`(H,W,3)` array in 0-255
                   ) -> float:
@@ -320,3 +326,48 @@ def heldout_scores(apply, # `apply(input) -> output` image, e.g. `lambda im: res
     m, b = mean(res['model']), mean(res['baseline'])
     return dict(model=m, baseline=b, gain_db=m['psnr'] - b['psnr'], original_colourfulness=float(np.mean([colourfulness(p[2]) for p in pairs])),
                 original_sharpness=[edge_sharpness(p[2]) for p in pairs], n=len(pairs), names=res['names'], per_image=dict(model=res['model'], baseline=res['baseline']))
+
+# %% ../nbs/03_losses.ipynb #413d0bdd
+def jpeg_file(img:Image.Image, # Image to save
+              quality:int, # JPEG quality 1-95
+             ) -> Image.Image:
+    "`img` saved as a JPEG file at `quality` and opened again: a `JpegImageFile` that keeps its quantization tables, as a user's photo does."
+    im = Image.open(io.BytesIO(jpeg_bytes(img.convert('RGB'), quality)))
+    im.load()
+    return im
+
+def _web_copy(im, s): return resize(jpeg_file(resize(im, scale=0.5, method='bicubic'), 50), to=im.size, method='bicubic')
+def _lesson7_input(im, s): return resize(get_crappifier('lesson7')(im, s), to=im.size, method='bicubic')
+
+photo_inputs = {  # name -> `f(photo, seed)`: the inputs users have, one per row of `bench/photos.py`
+    'clean': lambda im, s: im,
+    **{f'jpeg q{q}': (lambda q: lambda im, s: jpeg_file(im, q))(q) for q in (10, 30, 50, 80)},
+    'jpeg q70 then q40': lambda im, s: jpeg_file(jpeg_file(im, 70), 40),
+    'noise σ15': lambda im, s: gaussian_noise(im, 15., False, s),
+    'poisson noise': lambda im, s: poisson_noise(im, 1., False, s),
+    'blur σ1.2': lambda im, s: blur(im, 1.2),
+    'web copy': _web_copy,  # half size, JPEG q50, bicubic x2 back
+    'scan': lambda im, s: jpeg_file(gaussian_noise(blur(im, 1.), 8., False, s), 70),  # blur 1, noise 8, JPEG q70
+    'lesson7 crappifier': _lesson7_input}
+
+# %% ../nbs/03_losses.ipynb #3f3b41d2
+def photo_grid(apply, # `apply(input) -> image` of the same size, e.g. `lambda im: restore(im, model)`
+               files:list, # Clean photos never trained on
+               rows:list=None, # Names in `photo_inputs` (default: all)
+               seed:int=0, # Run seed of the per-file noise and crappifier seeds
+               border:int=4, # Pixels ignored at each side
+              ) -> dict:
+    "Per row of `photo_inputs`: the input's mean RGB PSNR against the clean photo, `apply`'s mean and worst gain over it (dB), per photo."
+    res = {}
+    for row in ifnone(rows, list(photo_inputs)):
+        inp, out = [], []
+        for f in map(Path, files):
+            hr = open_image(f)
+            x = photo_inputs[row](hr, file_seed(seed, f.name))
+            inp.append(psnr(np.asarray(x.convert('RGB')), np.asarray(hr), border, y_channel=False))
+            out.append(psnr(np.asarray(apply(x).convert('RGB')), np.asarray(hr), border, y_channel=False))
+        cap = lambda v: min(v, 100.)  # an exact copy of a clean photo: infinite PSNR, shown as 100 dB
+        gains = [cap(o) - cap(i) for i, o in zip(inp, out)]
+        res[row] = dict(input=float(np.mean([cap(v) for v in inp])), output=float(np.mean([cap(v) for v in out])),
+                        gain=float(np.mean(gains)), worst=float(min(gains)), per_photo=gains)
+    return res

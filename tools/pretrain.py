@@ -2,9 +2,10 @@
 
     python tools/pretrain.py NAME [--data ../shared/data] [--threads N] [--work DIR] [--score-only]
 
-NAME is one of `lesson7`, `realistic`, `x4`, `colorize` (see `RECIPES`). Training data: CBSD68, Sun80 (downscaled
-to a 480-px short side so its JPEG blocks vanish) and the photos bundled with scikit-image / scikit-learn except the
-demo's held-back ones; never CSet5. The run checkpoints after every epoch to `tools/checkpoints/NAME.pth` (one path,
+NAME is one of `photo`, `lesson7`, `realistic`, `x4`, `colorize` (see `RECIPES`). Training data: CBSD68, Sun80
+(downscaled to a 480-px short side so its JPEG blocks vanish) and the photos bundled with scikit-image / scikit-learn
+except the demo's held-back ones; never CSet5. `photo` also leaves out the Sun80 photos `bench/photos.py` evaluates on
+(`EVAL_SUN80`, every 8th by name). The run checkpoints after every epoch to `tools/checkpoints/NAME.pth` (one path,
 overwritten atomically, with the optimizer) and logs one line per epoch to `tools/logs/NAME.log`; rerunning the same
 command resumes from the checkpoint with the same schedule and seeds. When the last epoch is done it scores the model
 on held-out CSet5, writes `lesson7ext/weights/NAME.safetensors` with its model card in the metadata, and deletes the
@@ -13,7 +14,7 @@ checkpoint. Commit the checkpoint when a session stops before that.
 import argparse, io, json, math, os, shutil, platform, random, subprocess, sys, time, warnings
 from pathlib import Path
 warnings.filterwarnings('ignore')
-import numpy as np, torch
+import numpy as np, torch, torch.nn.functional as F
 
 root = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(root))
@@ -21,28 +22,53 @@ from fastai.vision.all import Callback, save_model, load_model
 from lesson7ext.images import open_image, atomic_write
 from lesson7ext.degrade import resize
 from lesson7ext.data import restoration_dls, sample_photos, extra_training_images
-from lesson7ext.restore import restoration_learner, export_restorer, weights_dir, load_restorer
+from lesson7ext.train import restoration_learner
+from lesson7ext.zoo import export_restorer, weights_dir, load_restorer
 from lesson7ext.cli import demo_held_back
+LOSSES = dict(l1=F.l1_loss, mse=F.mse_loss)  # a recipe's `loss` (default l1); `bench/photo_recipe.py` chose MSE for `photo`
 
 # One dict per shipped model: data preset, architecture (`RestoreUnet` keywords), crops, schedule.
 RECIPES = dict(
+    photo=dict(task='blind restoration of the photos people have: JPEG at any quality, noise, mild blur, web copies, scans; clean photos left alone',
+               inputs='for the photos people have (the default): JPEGs, noise, blur, upscaled copies, scans; leaves clean photos alone',
+               preset='photo', scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=200, epoch_size=1600, lr=1e-3,
+               loss='mse', hold_out_eval=True),
     lesson7=dict(task='restore the lesson\'s crappifier (text, JPEG q10-70, downscale to a 96-px short side)', preset='lesson7',
+                 inputs="for the lesson's crappifier (small, numbered, JPEG-compressed copies); harms clean and lightly degraded photos",
                  scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=70, epoch_size=1600, lr=3e-3),
-    x4=dict(task='x4 super-resolution of bicubic-downscaled photos', preset=None, scale=4,
+    x4=dict(task='x4 super-resolution of bicubic-downscaled photos', preset=None, scale=4, inputs='for small photos to make four times bigger',
             model=dict(factor=4, nf=48), size=192, bs=8, epochs=36, epoch_size=1600, lr=3e-3),
     realistic=dict(task='blind restoration of the realistic preset (blur, noise, JPEG, resize)', preset='realistic',
+                   inputs='for Real-ESRGAN-style heavy degradations (blur, resize, noise and JPEG, twice); harms lightly degraded photos',
                    scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=24, epoch_size=1600, lr=1e-3, init='lesson7'),
     colorize=dict(task='colorize black-and-white photos (the bw preset), then NoGAN (critic, GAN phase)', preset='bw', scale=1,
+                  inputs='for black-and-white photos (lesson7ext-colorize)',
                   model=dict(factor=4, nf=48), size=128, bs=16, epochs=16, epoch_size=1600, lr=1e-3, init='lesson7',
                   gan=dict(crit_minutes=6, iters=600, ckpt_every=100, weights=(1., 10.), lr=1e-4)),
 )
 SEED = 0
 ckpt_dir, log_dir, out_dir = root/'tools'/'checkpoints', root/'tools'/'logs', weights_dir
 
-def train_files(data, work):
+def eval_sun80(data):
+    "The Sun80 photos `bench/photos.py` evaluates on, never trained on by `photo`: every 8th by name (10 photos)."
+    return sorted((Path(data)/'Sun80').glob('*'))[3::8]
+
+def eval_files(data, work):
+    "`eval_sun80` as clean PNGs in `work/eval`, downscaled as the training photos are (480-px short side, Lanczos)."
+    d, out = Path(work)/'eval', []
+    for f in eval_sun80(data):
+        dst = d/f'sun_{f.stem}.png'
+        if not dst.exists():
+            d.mkdir(parents=True, exist_ok=True)
+            im = resize(open_image(f), short_side=480, method='lanczos')
+            tmp = dst.with_name(f'.{dst.name}.tmp'); im.save(tmp, format='png'); os.replace(tmp, dst)
+        out.append(dst)
+    return out
+
+def train_files(data, work, hold_out=False):
     "The training photos as PNGs in `work/train` (built once, deterministically); the validation photos among them."
-    d = Path(work)/'train'
-    srcs = ([('cbsd', f) for f in sorted((Path(data)/'CBSD68').glob('*.png'))] + [('sun', f) for f in sorted((Path(data)/'Sun80').glob('*'))]
+    d, held = Path(work)/'train', set(eval_sun80(data)) if hold_out else set()
+    srcs = ([('cbsd', f) for f in sorted((Path(data)/'CBSD68').glob('*.png'))] + [('sun', f) for f in sorted((Path(data)/'Sun80').glob('*')) if f not in held]
             + [('bundled', f) for f in sample_photos() + extra_training_images() if f.stem not in demo_held_back])
     files = []
     for kind, f in srcs:
@@ -80,9 +106,9 @@ class EpochCheckpoint(Callback):
 
 def learner(name, data, work):
     r = RECIPES[name]
-    train, valid = train_files(data, work)
+    train, valid = train_files(data, work, r.get('hold_out_eval', False))
     dls = restoration_dls(train, r['preset'], size=r['size'], bs=r['bs'], scale=r['scale'], valid_files=valid, epoch_size=r['epoch_size'])
-    learn = restoration_learner(dls, loss_func=torch.nn.functional.l1_loss, **r['model'])
+    learn = restoration_learner(dls, loss_func=LOSSES[r.get('loss', 'l1')], **r['model'])
     learn.train_files, learn.valid_files = train, valid
     return learn, train
 
@@ -129,11 +155,12 @@ def card(name, train, state, scores, threads):
     r = RECIPES[name]
     kinds = sorted({f.name.split('_')[0] for f in train})
     per_epoch = len(train) * math.ceil(r['epoch_size'] / len(train))  # `restoration_dls` repeats the photos to at least `epoch_size` crops
-    return dict(name=name, task=r['task'], data=dict(sources=dict(cbsd='CBSD68 (68 photos, 481x321)', sun='Sun80 downscaled to a 480-px short side',
-                bundled='scikit-image / scikit-learn photos except ' + ', '.join(demo_held_back)), used=kinds, n_photos=len(train), never='CSet5'),
+    return dict(name=name, task=r['task'], inputs=r['inputs'], data=dict(sources=dict(cbsd='CBSD68 (68 photos, 481x321)', sun='Sun80 downscaled to a 480-px short side',
+                bundled='scikit-image / scikit-learn photos except ' + ', '.join(demo_held_back)), used=kinds, n_photos=len(train),
+                never='CSet5' + (', nor the 10 Sun80 photos bench/photos.py evaluates on (every 8th by name)' if r.get('hold_out_eval') else '')),
                 recipe=dict(script='tools/pretrain.py', preset=r['preset'], scale=r['scale'], model=r['model'], size=r['size'], bs=r['bs'],
                             epochs=r['epochs'], epoch_size=r['epoch_size'], samples=r['epochs'] * per_epoch, schedule='fit_one_cycle',
-                            lr=r['lr'], loss='l1', seed=SEED, init=r.get('init'), gan=r.get('gan')),
+                            lr=r['lr'], loss=r.get('loss', 'l1'), seed=SEED, init=r.get('init'), gan=r.get('gan')),
                 minutes=round(state['minutes'], 1), **({'gan_minutes': round(state['gan_minutes'], 1)} if 'gan_minutes' in state else {}), hardware=f"{cpu_name()}, {threads} thread(s), "
                 + (torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU'), torch=torch.__version__, commit=commit(),
                 date=time.strftime('%Y-%m-%d'), scores=scores)
@@ -145,19 +172,58 @@ def scores(name, model, data):
     from lesson7ext.gan import colorize
     model.eval()
     apply = (lambda im: colorize(im, model)) if name == 'colorize' else (lambda im: restore(im, model, scale=RECIPES[name]['scale']))
-    return heldout_scores(apply, heldout_pairs(Path(data)/'CSet5', name))
+    if name != 'photo': return heldout_scores(apply, heldout_pairs(Path(data)/'CSet5', name))
+    from lesson7ext.losses import photo_grid  # the blind model: every input row of bench/photos.py, and the realistic task for the card's Y-PSNR row
+    grid = {k: {m: round(v[m], 3) for m in ('input', 'gain', 'worst')} for k, v in photo_grid(apply, sorted((Path(data)/'CSet5').glob('*.png'))).items()}
+    return dict(heldout_scores(apply, heldout_pairs(Path(data)/'CSet5', 'realistic')), grid=grid)
+
+STRENGTHS = (0., 0.25, 0.5, 0.75, 1.)
+
+def calibrate(model, files):
+    "The card's strengths, measured on the validation photos `files` (never CSet5 nor the bench's): per JPEG quality the file shows, and for the rest."
+    from lesson7ext.losses import photo_inputs, jpeg_file
+    from lesson7ext.folder import file_seed
+    from lesson7ext.restore import restore, image_quality
+    from lesson7ext.losses import psnr
+    rows = dict(photo_inputs, **{f'jpeg q{q}': (lambda q: lambda im, s: jpeg_file(im, q))(q) for q in (5, 20, 40, 60, 70, 90, 95)})
+    gains = {}  # quality the file shows (None: not a JPEG) -> strength -> gains of every photo of that group
+    for row, f in rows.items():
+        for fn in files:
+            hr = open_image(fn)
+            x = f(hr, file_seed(0, fn.name))
+            q = image_quality(x)['quality']
+            a, y, t = (np.asarray(im.convert('RGB'), dtype=np.float64) for im in (x, restore(x, model, strength=1.), hr))
+            base = psnr(a, t, 4, y_channel=False)
+            for st in STRENGTHS:  # a clean photo's "gain": 0 while it stays at 40 dB or more against itself, the shortfall below
+                out = min(psnr(np.round(a + st * (y - a)), t, 4, y_channel=False), 100.)
+                gains.setdefault(q, {}).setdefault(st, []).append((row == 'clean', min(out - 40., 0.) if row == 'clean' else out - base))
+    score = lambda v: np.mean([g for c, g in v if not c] or [0.])
+    best = lambda g: max(STRENGTHS, key=lambda st: (min(x for _, x in g[st]) >= -0.1, score(g[st])))  # the best mean gain among those that harm no photo
+    table = [[q, best(g)] for q, g in sorted((q, g) for q, g in gains.items() if q is not None)]
+    return dict(strength=best(gains[None]), strength_by_quality=table, strength_measured=dict(photos=[f.stem for f in files],
+                gains={str(q): {str(st): round(float(score(v)), 3) for st, v in g.items()} for q, g in gains.items()}))
 
 def finish(name, learn, train, state, data, threads):
     t0 = time.monotonic()
     model = gan_stage(name, learn)
     if RECIPES[name].get('gan'):  # the card's minutes: the pixel-loss epochs and this run's NoGAN stages (critic, GAN phase)
         state = dict(state, gan_minutes=(time.monotonic() - t0) / 60, minutes=state['minutes'] + (time.monotonic() - t0) / 60)
+    cal = calibrate(model.eval(), learn.valid_files) if name == 'photo' else {}
+    model.restorer_info = dict(card=cal)  # `restore` scores CSet5 at the strengths a user gets
     sc = scores(name, model, data)
-    out = export_restorer(model, out_dir/f'{name}.safetensors', scale=RECIPES[name]['scale'], card=card(name, train, state, sc, threads))
+    out = export_restorer(model, out_dir/f'{name}.safetensors', scale=RECIPES[name]['scale'], card=dict(card(name, train, state, sc, threads), **cal))
     os.chmod(out, 0o644)
     print(f"wrote {out}: {json.dumps(sc)}", flush=True)
     for f in (ckpt_dir/f'{name}.pth', ckpt_dir/f'{name}.json'): f.unlink(missing_ok=True)
     shutil.rmtree(ckpt_dir/f'{name}_nogan', ignore_errors=True)
+
+def recard(name):
+    "Rewrite the shipped `name`'s card with the recipe's `inputs` line (weights and scores unchanged; the file is rewritten atomically)."
+    from lesson7ext.zoo import load_restorer, model_card
+    m, c = load_restorer(name), model_card(name)
+    out = export_restorer(m, out_dir/f'{name}.safetensors', scale=m.scale, card=dict(c, inputs=RECIPES[name]['inputs']))
+    os.chmod(out, 0o644)
+    print(f"{name}: card now says {RECIPES[name]['inputs']!r}")
 
 def main():
     global ckpt_dir, log_dir, out_dir
@@ -169,8 +235,10 @@ def main():
     p.add_argument('--epochs', type=int, help='override the recipe (quick checks; the card records it)')
     p.add_argument('--epoch-size', type=int, help='override the recipe (quick checks)')
     p.add_argument('--out', help=f'folder of the finished model and of the checkpoints (default: {weights_dir} and {ckpt_dir})')
+    p.add_argument('--recard', action='store_true', help="only rewrite the shipped model's card with the recipe's `inputs` line")
     a = p.parse_args()
     if a.out: ckpt_dir = log_dir = out_dir = Path(a.out)
+    if a.recard: return recard(a.name)
     for k in ('epochs', 'epoch_size'):
         if getattr(a, k): RECIPES[a.name][k] = getattr(a, k)
     if a.threads: torch.set_num_threads(a.threads)
