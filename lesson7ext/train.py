@@ -21,8 +21,8 @@ from .zoo import RestoreUnet, load_restorer, export_restorer
 from .restore import bf16_fast
 
 # %% auto #0
-__all__ = ['BF16Autocast', 'precision_cb', 'default_loss', 'restoration_learner', 'log_lines', 'autocast_for', 'TrainingStuck',
-           'StuckGuard', 'TimeBudget', 'fit_budget', 'BudgetCheckpoint', 'resume_budget', 'drop_checkpoint',
+__all__ = ['BF16Autocast', 'precision_cb', 'TrainingStuck', 'StuckGuard', 'default_loss', 'restoration_learner', 'log_lines',
+           'autocast_for', 'TimeBudget', 'fit_budget', 'BudgetCheckpoint', 'resume_budget', 'drop_checkpoint',
            'train_restorer']
 
 # %% ../nbs/04b_train.ipynb #90ecaf53
@@ -52,6 +52,42 @@ def precision_cb(precision:str='auto', # 'auto' (bf16 where natively fast, else 
         if device.type != 'cuda': raise ValueError("fp16 mixed precision needs a CUDA GPU; use precision='bf16' on a CPU")
         return MixedPrecision()
     raise ValueError(f"unknown precision {precision!r}; choose from auto, fp32, bf16, fp16")
+
+# %% ../nbs/04b_train.ipynb #2b7cb1c8
+class TrainingStuck(RuntimeError):
+    "A training that cannot learn any more: its model is (again) the identity, or a block's outputs are all zero."
+
+class StuckGuard(Callback):
+    "Every `every` training steps after `after`: stop with `TrainingStuck` when the model is still (or again) the identity or a block is dead."
+    order, run_valid = 75, False
+    def __init__(self,
+                 after:int=150, # Training steps before the first check (a zero-initialised head needs a few to move)
+                 every:int=50, # Steps between checks
+                 identity_tol:float=1e-3, # Stuck when mean |pred - input| is under this share of mean |target - input|
+                 dead:float=0.999, # A block is dead when this share of its outputs is <= 0
+                ):
+        store_attr()
+    def before_fit(self): self.n, self.acts, self.hooks = 0, {}, []
+    def before_batch(self):
+        if not self._check_now(): return
+        mods = [(n, m) for n, m in self.model.named_children() if any(True for _ in m.parameters())]
+        self.hooks = [m.register_forward_hook(lambda m, i, o, n=n: self.acts.__setitem__(n, o)) for n, m in mods]
+    def _check_now(self): return self.training and self.n >= self.after and (self.n - self.after) % self.every == 0
+    def after_batch(self):
+        if self.training and self.hooks: self._check()
+        self.n += self.training
+    def after_fit(self): self._drop()
+    def _drop(self):
+        for h in self.hooks: h.remove()
+        self.hooks, self.acts = [], {}
+    def _check(self):
+        x, y, p = self.xb[0].float(), self.yb[0].float(), self.pred.detach().float()
+        dead = [n for n, o in self.acts.items() if torch.is_tensor(o) and o.dim() == 4 and (o <= 0).float().mean() >= self.dead]
+        self._drop()
+        msg = f"training stuck after {self.n} steps: "
+        if dead: raise TrainingStuck(msg + f"block {', '.join(dead)} is dead (>= {self.dead:.1%} of its outputs <= 0); try MSE (`F.mse_loss`) or a lower lr")
+        if p.shape == x.shape and (p - x).abs().mean() < self.identity_tol * (y - x).abs().mean():
+            raise TrainingStuck(msg + "the model is the identity (it returns its input); with untouched samples in the data, L1 does this: use MSE (`F.mse_loss`)")
 
 # %% ../nbs/04b_train.ipynb #7298203a
 def default_loss(device=None, # Where training runs (default: CUDA if available, else CPU)
@@ -122,42 +158,6 @@ def autocast_for(learn):
     if any(isinstance(c, BF16Autocast) for c in learn.cbs): return torch.autocast(dev, dtype=torch.bfloat16)
     if any(isinstance(c, MixedPrecision) for c in learn.cbs): return torch.autocast(dev, dtype=torch.float16)
     return torch.autocast(dev, enabled=False)
-
-# %% ../nbs/04b_train.ipynb #2b7cb1c8
-class TrainingStuck(RuntimeError):
-    "A training that cannot learn any more: its model is (again) the identity, or a block's outputs are all zero."
-
-class StuckGuard(Callback):
-    "Every `every` training steps after `after`: stop with `TrainingStuck` when the model is still (or again) the identity or a block is dead."
-    order, run_valid = 75, False
-    def __init__(self,
-                 after:int=150, # Training steps before the first check (a zero-initialised head needs a few to move)
-                 every:int=50, # Steps between checks
-                 identity_tol:float=1e-3, # Stuck when mean |pred - input| is under this share of mean |target - input|
-                 dead:float=0.999, # A block is dead when this share of its outputs is <= 0
-                ):
-        store_attr()
-    def before_fit(self): self.n, self.acts, self.hooks = 0, {}, []
-    def before_batch(self):
-        if not self._check_now(): return
-        mods = [(n, m) for n, m in self.model.named_children() if any(True for _ in m.parameters())]
-        self.hooks = [m.register_forward_hook(lambda m, i, o, n=n: self.acts.__setitem__(n, o)) for n, m in mods]
-    def _check_now(self): return self.training and self.n >= self.after and (self.n - self.after) % self.every == 0
-    def after_batch(self):
-        if self.training and self.hooks: self._check()
-        self.n += self.training
-    def after_fit(self): self._drop()
-    def _drop(self):
-        for h in self.hooks: h.remove()
-        self.hooks, self.acts = [], {}
-    def _check(self):
-        x, y, p = self.xb[0].float(), self.yb[0].float(), self.pred.detach().float()
-        dead = [n for n, o in self.acts.items() if torch.is_tensor(o) and o.dim() == 4 and (o <= 0).float().mean() >= self.dead]
-        self._drop()
-        msg = f"training stuck after {self.n} steps: "
-        if dead: raise TrainingStuck(msg + f"block {', '.join(dead)} is dead (>= {self.dead:.1%} of its outputs <= 0); try MSE (`F.mse_loss`) or a lower lr")
-        if p.shape == x.shape and (p - x).abs().mean() < self.identity_tol * (y - x).abs().mean():
-            raise TrainingStuck(msg + "the model is the identity (it returns its input); with untouched samples in the data, L1 does this: use MSE (`F.mse_loss`)")
 
 # %% ../nbs/04b_train.ipynb #3358292d
 class TimeBudget(Callback):

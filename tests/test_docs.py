@@ -43,8 +43,14 @@ def test_docs_site():
         for name in ('open_image', 'output_names', 'atomic_write'): assert page.locator('h3', has_text=name).count() >= 1, name
         page.goto((site/'pretrained.html').as_uri())
         assert page.locator('h1', has_text='Models').count() == 1 and page.locator('text=Traceback').count() == 0
+        for name in ('photo', 'lesson7', 'realistic'):                                 # the table of contents keeps the model names
+            assert page.locator('.md-nav--secondary a', has_text=f'{name}:').count() >= 1, name
         page.goto((site/'restore.html').as_uri())
-        assert page.locator('h3', has_text='restoration_learner').count() >= 1
+        for name in ('restore', 'jpeg_quality', 'default_strength'): assert page.locator('h3', has_text=name).count() >= 1, name
+        page.goto((site/'train.html').as_uri())
+        for name in ('restoration_learner', 'StuckGuard', 'train_restorer'): assert page.locator('h3', has_text=name).count() >= 1, name
+        page.goto((site/'zoo.html').as_uri())
+        for name in ('RestoreUnet', 'load_restorer', 'card_rows'): assert page.locator('h3', has_text=name).count() >= 1, name
         page.goto((site/'gan.html').as_uri())
         for name in ('nogan', 'gan_learner', 'save_preds', 'colorize', 'wgan_learner'):
             assert page.locator('h3', has_text=name).count() >= 1, name

@@ -12,8 +12,8 @@ installed = sorted(shipped_models())
 card_keys = {'name', 'task', 'data', 'recipe', 'minutes', 'hardware', 'commit', 'date', 'scores'}
 
 def test_default_model_is_shipped():
-    "`lesson7ext-restore photo.jpg --out dir` needs `lesson7` in the package, and the wheel must include it."
-    assert 'lesson7' in installed
+    "`lesson7ext-restore photo.jpg --out dir` needs `photo` in the package, and the wheel must include it."
+    assert 'photo' in installed and 'lesson7' in installed
     toml = (Path(__file__).resolve().parents[1]/'pyproject.toml').read_text()
     assert 'weights/*.safetensors' in toml
 
@@ -23,7 +23,7 @@ def test_shipped_file(name):
     assert name in shipped_names and (weights_dir/f'{name}.safetensors').stat().st_size <= 10 * 2**20
     card = model_card(name)
     assert card_keys <= set(card) and card['name'] == name, set(card)
-    assert card['data']['never'] == 'CSet5' and card['recipe']['script'] == 'tools/pretrain.py'
+    assert card['data']['never'].startswith('CSet5') and card.get('inputs') and card['recipe']['script'] == 'tools/pretrain.py'
     assert card['scores']['n'] == 5 and np.isfinite(card['scores']['model']['psnr'])
     assert m.scale == card['recipe']['scale']
 
@@ -31,7 +31,7 @@ def test_shipped_file(name):
 @pytest.mark.parametrize('name', [n for n in installed if n != 'colorize'])
 def test_shipped_beats_bicubic(name):
     m = load_restorer(name)
-    pairs = heldout_pairs(data/'CSet5', name)[:1]  # baby
+    pairs = heldout_pairs(data/'CSet5', 'realistic' if name == 'photo' else name)[:1]  # baby; `photo` on the realistic chain
     r = heldout_scores(lambda im: restore(im, m), pairs)
     assert r['model']['psnr'] > r['baseline']['psnr'] + 0.1, r
 

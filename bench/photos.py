@@ -1,0 +1,130 @@
+"""Benchmark: restoring the photos people have (issue 18), `photo` against `lesson7`, `realistic` and classical methods.
+
+    python bench/photos.py [--data ../shared/data] [--sets cset5,sun80] [--picture nbs/images/photo_rows.png] [--no-speed]
+
+Rows: the inputs of `losses.photo_inputs`, made from clean photos never trained on (JPEGs are real files, so `photo`
+reads their quality from the tables): clean, JPEG q10/30/50/80, JPEG q70 then q40, gaussian noise sigma 15, Poisson noise
+(scale 1), blur sigma 1.2, an upscaled web copy (half size, JPEG q50, bicubic x2 back), a scan (blur 1, noise 8, JPEG q70)
+and the lesson's crappifier. Columns: the input's mean RGB PSNR against the clean photo (border 4), then the mean gain
+and the worst photo's gain (dB) for `photo` (its default strength, from its card), `photo` at strength 1, `lesson7`,
+`realistic`, and the best classical method for that row (the best, by mean gain on that very row, of OpenCV's
+`fastNlMeansDenoisingColored` at h 3/6/10, scikit-image's `denoise_wavelet` and `unsharp_mask` at amount 0.5/1: an
+oracle choice, generous to the baseline). The clean row shows the restored photo's PSNR against itself.
+
+Photos: CSet5 (5) and 10 Sun80 photos (`tools/pretrain.py`'s `eval_sun80`: every 8th by name, downscaled to a 480-px short
+side, never trained on by `photo`; `lesson7` and `realistic` did train on them, which favours them). Then seconds per
+megapixel and peak memory of `lesson7ext-restore` on a 12-MP JPEG, `photo` and `lesson7` in their own processes.
+"""
+import argparse, json, resource, subprocess, sys, tempfile, time, warnings
+from pathlib import Path
+warnings.filterwarnings('ignore')
+import numpy as np
+from PIL import Image
+root = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(root)); sys.path.insert(0, str(root/'tools'))
+
+def classical_methods():
+    "`name -> f(PIL) -> PIL`: what a user has without a learned model."
+    import cv2
+    from skimage.restoration import denoise_wavelet
+    from skimage.filters import unsharp_mask
+    arr = lambda im: np.asarray(im.convert('RGB'))
+    out = lambda a: Image.fromarray(np.clip(np.round(a), 0, 255).astype(np.uint8))
+    ms = {f'OpenCV NL-means h{h}': (lambda h: lambda im: Image.fromarray(cv2.fastNlMeansDenoisingColored(arr(im), None, h, h, 7, 21)))(h) for h in (3, 6, 10)}
+    ms['wavelet (BayesShrink)'] = lambda im: out(255 * denoise_wavelet(arr(im) / 255., channel_axis=-1, rescale_sigma=True))
+    ms.update({f'unsharp mask {a}': (lambda a: lambda im: out(255 * unsharp_mask(arr(im) / 255., radius=1, amount=a, channel_axis=-1)))(a) for a in (0.5, 1.)})
+    return ms
+
+def eval_sets(data, work):
+    import pretrain
+    return dict(cset5=sorted((Path(data)/'CSet5').glob('*.png')), sun80=pretrain.eval_files(data, work))
+
+def score_set(files, rows):
+    from lesson7ext.losses import photo_grid
+    from lesson7ext.restore import restore, cached_restorer
+    ph, l7, re = (cached_restorer(n) for n in ('photo', 'lesson7', 'realistic'))
+    res = dict(photo=photo_grid(lambda im: restore(im, ph), files, rows), photo_s1=photo_grid(lambda im: restore(im, ph, strength=1.), files, rows),
+               lesson7=photo_grid(lambda im: restore(im, l7), files, rows), realistic=photo_grid(lambda im: restore(im, re), files, rows))
+    cl = {n: photo_grid(f, files, rows) for n, f in classical_methods().items()}
+    res['classical'] = {r: dict(max((dict(g[r], method=n) for n, g in cl.items()), key=lambda v: v['gain'])) for r in rows}
+    return res
+
+def cell(v, row):
+    if row == 'clean': return f"{v['output']:.1f} dB (worst {v['worst'] + 100:.1f})"
+    return f"{v['gain']:+.2f} ({v['worst']:+.2f})"
+
+def show(name, res, rows):
+    print(f"\n## {name}: mean gain over the input, dB (worst photo's gain); clean: PSNR against itself\n")
+    cols = ['photo', 'photo_s1', 'lesson7', 'realistic', 'classical']
+    print('| input | input dB | `photo` | `photo` at strength 1 | `lesson7` | `realistic` | best classical |')
+    print('|---|---|---|---|---|---|---|')
+    for r in rows:
+        c = res['classical'][r]
+        inp = '(itself)' if r == 'clean' else f"{res['photo'][r]['input']:.2f}"
+        print(f"| {r} | {inp} | " + ' | '.join(cell(res[k][r], r) for k in cols[:-1]) + f" | {cell(c, r)} {c['method']} |")
+
+def part_speed(model, src, out):
+    "One process: restore the 12-MP `src` with `model` through the CLI's function; seconds and peak RSS."
+    import torch
+    from lesson7ext.cli import restore_files
+    from lesson7ext.restore import cached_restorer
+    m = cached_restorer(model)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.time()
+    restore_files(m, [src], tempfile.mkdtemp(), quiet=True)
+    json.dump(dict(seconds=time.time() - t0, peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, before_mb=rss0,
+                   threads=torch.get_num_threads()), open(out, 'w'))
+
+def speed(files):
+    d = Path(tempfile.mkdtemp())
+    src = d/'12mp.jpg'
+    Image.open(files[0]).convert('RGB').resize((4000, 3000), Image.Resampling.BICUBIC).save(src, quality=85)
+    print("\n## 12-MP JPEG (4000x3000) through `lesson7ext-restore`'s code, each model in its own process\n")
+    print('| model | seconds | s per MP | peak memory (MB) | threads |')
+    print('|---|---|---|---|---|')
+    for m in ('photo', 'lesson7'):
+        subprocess.run([sys.executable, __file__, '--part-speed', m, str(src), str(d/f'{m}.json')], check=True)
+        r = json.load(open(d/f'{m}.json'))
+        print(f"| `{m}` | {r['seconds']:.1f} | {r['seconds'] / 12:.2f} | {r['peak_mb']:.0f} | {r['threads']} |")
+
+def picture(files, path):
+    "One CSet5 crop per row group: input, `photo`, `lesson7`, `realistic`, original."
+    from lesson7ext.losses import photo_inputs
+    from lesson7ext.restore import restore, cached_restorer
+    from lesson7ext.data import image_grid
+    from lesson7ext.folder import file_seed
+    ms = [cached_restorer(n) for n in ('photo', 'lesson7', 'realistic')]
+    grid = []
+    for row, f in (('clean', files[3]), ('jpeg q30', files[0]), ('jpeg q70 then q40', files[2]), ('noise σ15', files[4]), ('scan', files[1]), ('web copy', files[3])):
+        hr = Image.open(f).convert('RGB')
+        x = photo_inputs[row](hr, file_seed(0, f.name))
+        box = (hr.width // 2 - 80, hr.height // 2 - 60, hr.width // 2 + 80, hr.height // 2 + 60)
+        grid.append([im.crop(box) for im in [x.convert('RGB')] + [restore(x, m) for m in ms] + [hr]])
+    image_grid(grid, ['input', 'photo', 'lesson7', 'realistic', 'original'], height=150).save(path)
+    print(f"\nwrote {path}")
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--data', default=str(root.parent/'shared'/'data'))
+    p.add_argument('--work', default=str(Path.home()/'.cache'/'lesson7ext'/'pretrain'))
+    p.add_argument('--sets', default='cset5,sun80')
+    p.add_argument('--rows', default=None, help='comma-separated rows of losses.photo_inputs (default: all)')
+    p.add_argument('--picture', default=None, help='write the before/after picture here')
+    p.add_argument('--no-speed', action='store_true')
+    p.add_argument('--json', default=None, help='also write the numbers here')
+    p.add_argument('--part-speed', nargs=3, help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.part_speed: return part_speed(*a.part_speed)
+    from lesson7ext.losses import photo_inputs
+    import torch
+    rows, sets = a.rows.split(',') if a.rows else list(photo_inputs), eval_sets(a.data, a.work)
+    print(f"bench/photos.py: {torch.get_num_threads()} threads; Sun80 photos: {', '.join(f.stem for f in sets['sun80'])}")
+    allres = {}
+    for s in a.sets.split(','):
+        allres[s] = score_set(sets[s], rows)
+        show(f"{s} ({len(sets[s])} photos)", allres[s], rows)
+    if a.json: json.dump(allres, open(a.json, 'w'))
+    if a.picture: picture(sets['cset5'], a.picture)
+    if not a.no_speed: speed(sets['cset5'])
+
+if __name__ == '__main__': main()

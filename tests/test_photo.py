@@ -1,0 +1,100 @@
+"The blind `photo` model, the default: it loads with a valid card, leaves clean photos alone, improves JPEGs, obeys `--strength`."
+import io, subprocess
+from pathlib import Path
+import numpy as np, pytest
+from PIL import Image
+
+from lesson7ext.zoo import shipped_models, model_card, load_restorer
+from lesson7ext.restore import restore, jpeg_quality, cached_restorer
+from lesson7ext.images import open_image
+from lesson7ext.losses import psnr
+
+data = Path(__file__).resolve().parents[2]/'shared'/'data'
+cset5 = sorted((data/'CSet5').glob('*.png'))
+needs_photo = pytest.mark.skipif('photo' not in shipped_models(), reason='the photo model is not installed')
+needs_cset5 = pytest.mark.skipif(not cset5, reason='needs ../shared/data/CSet5')
+rgb_psnr = lambda a, b: psnr(np.asarray(a.convert('RGB')), np.asarray(b.convert('RGB')), 4, y_channel=False)
+
+def photo_file(tmp_path, name='p.png'):
+    "A real photo as a file: CSet5's butterfly where the data is here, else one bundled with scikit-image."
+    from lesson7ext.data import sample_photos
+    src = cset5[2] if cset5 else sample_photos(['coffee'])[0]
+    im = Image.open(src).convert('RGB')
+    im.save(tmp_path/name)
+    return tmp_path/name, im
+
+@needs_photo
+def test_photo_loads_and_card():
+    m, c = load_restorer('photo'), model_card('photo')
+    assert m.scale == 1 and c['name'] == 'photo' and c['recipe']['preset'] == 'photo' and c['recipe']['loss'] == 'mse'
+    assert 'photos people have' in c['inputs'] and 'Sun80' in c['data']['never']
+    assert 0 < c['strength'] <= 1 and all(0 <= s <= 1 for _, s in c['strength_by_quality'])
+    assert {'clean', 'jpeg q30', 'noise σ15'} <= set(c['scores']['grid'])
+
+def test_restore_defaults_to_photo():
+    import inspect
+    from lesson7ext.cli import restore_cmd
+    assert inspect.signature(restore).parameters['model'].default == 'photo'
+    assert inspect.signature(restore_cmd).parameters['model'].default == 'photo'
+
+@needs_photo
+def test_cli_improves_a_real_jpeg(tmp_path):
+    "The README's first command, on a JPEG q30 of a photo never trained on: the default model makes it better."
+    _, clean = photo_file(tmp_path)
+    clean.save(tmp_path/'photo.jpg', quality=30)
+    r = subprocess.run(['lesson7ext-restore', str(tmp_path/'photo.jpg'), '--out', str(tmp_path/'restored'), '--quiet'], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    out = Image.open(tmp_path/'restored'/'photo.jpg')
+    assert rgb_psnr(out, clean) > rgb_psnr(Image.open(tmp_path/'photo.jpg'), clean) + 0.2
+
+@needs_photo
+def test_strength_zero_is_the_input(tmp_path):
+    src, clean = photo_file(tmp_path)
+    clean.save(tmp_path/'q.jpg', quality=40)
+    r = subprocess.run(['lesson7ext-restore', str(src), str(tmp_path/'q.jpg'), '--out', str(tmp_path/'o'), '--strength', '0', '--ext', 'png', '--quiet'],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for f in (src, tmp_path/'q.jpg'):
+        assert np.array_equal(np.asarray(Image.open(tmp_path/'o'/f'{f.stem}.png')), np.asarray(open_image(f))), f
+    bad = subprocess.run(['lesson7ext-restore', str(src), '--out', str(tmp_path/'o2'), '--strength', '-1'], capture_output=True, text=True)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path/'o2').exists()
+
+def test_quality_from_the_tables(tmp_path):
+    "What the CLI reads from a JPEG file (`open_image` keeps the tables): the quality it was saved at, q10...q95, within 2."
+    _, clean = photo_file(tmp_path)
+    for q in range(10, 96, 5):
+        clean.save(tmp_path/f'{q}.jpg', quality=q)
+        got = jpeg_quality(open_image(tmp_path/f'{q}.jpg'))
+        assert got is not None and abs(got - q) <= 2, (q, got)
+
+@needs_photo
+@needs_cset5
+def test_clean_photos_stay():
+    m = cached_restorer('photo')
+    for f in cset5:
+        im = Image.open(f).convert('RGB')
+        assert rgb_psnr(restore(im, m), im) >= 40, f.name
+
+@needs_photo
+@needs_cset5
+def test_jpeg_q30_gets_better():
+    from lesson7ext.losses import jpeg_file
+    m = cached_restorer('photo')
+    for f in cset5:
+        im = Image.open(f).convert('RGB')
+        x = jpeg_file(im, 30)
+        assert rgb_psnr(restore(x, m), im) > rgb_psnr(x, im), f.name
+
+def test_mixture_trains_away_from_identity(tmp_path):
+    "A brief training on the `photo` mixture (untouched photos in it) with MSE moves away from the identity, and the guard lets it."
+    import torch, torch.nn.functional as F
+    from lesson7ext.data import restoration_dls, sample_photos
+    from lesson7ext.train import restoration_learner, StuckGuard
+    torch.manual_seed(0)
+    dls = restoration_dls(sample_photos()[:6], 'photo', size=64, bs=8, epoch_size=400, valid_pct=0.2)
+    learn = restoration_learner(dls, loss_func=F.mse_loss, factor=4, nf=16, precision='fp32')
+    assert any(isinstance(c, StuckGuard) for c in learn.cbs)
+    learn.fit(4, 1e-3)  # 200 steps: the guard checks at 150
+    x = dls.valid.one_batch()[0]
+    with torch.no_grad(): d = (learn.model.eval()(x) - x).abs().mean().item()
+    assert learn.model.head.weight.abs().mean() > 1e-4 and d > 1e-3, d
