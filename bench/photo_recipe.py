@@ -38,7 +38,7 @@ def dead_share(model, x):
 def one(run, a, train, valid, evals):
     loss, init = run.split('@')
     torch.manual_seed(0)
-    dls = restoration_dls(train, 'photo', size=128, bs=16, valid_files=valid, epoch_size=1600)
+    dls = restoration_dls(train, 'photo', size=128, bs=16, valid_files=valid, epoch_size=1600, align=a.align)
     init = None if init == 'none' else init
     learn = restoration_learner(dls, loss_func=LOSSES[loss], init=init, guard=False, **({} if init else dict(factor=4, nf=48)))
     t0 = time.time()
@@ -51,6 +51,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument('--minutes', type=float, default=3.)
     p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--align', type=int, default=1, help='training crops start on multiples of this (16: the JPEG grid)')
     p.add_argument('--runs', default='l1@realistic,mse@realistic,psnr@realistic')
     p.add_argument('--data', default=str(root.parent/'shared'/'data'))
     p.add_argument('--work', default=str(Path.home()/'.cache'/'lesson7ext'/'pretrain'))
@@ -58,7 +59,7 @@ def main():
     train, valid = pretrain.train_files(a.data, a.work, hold_out=True)
     evals = pretrain.eval_files(a.data, a.work)[:4]
     res = {r: one(r, a, train, valid, evals) for r in a.runs.split(',')}
-    print(f"\n## Loss and start for the photo mixture: {a.minutes:g} min each, lr {a.lr:g}, {torch.get_num_threads()} threads; "
+    print(f"\n## Loss and start for the photo mixture: {a.minutes:g} min each, lr {a.lr:g}, crops aligned to {a.align}, {torch.get_num_threads()} threads; "
           f"held-out Sun80 ({', '.join(f.stem for f in evals)})\n")
     print('| row | input dB | ' + ' | '.join(f'{l} gain (worst)' for l in res) + ' |')
     print('|---|---|' + '---|' * len(res))

@@ -146,10 +146,11 @@ class CropCrappify(ItemTransform):
                  valid_seed:int=0, # Mixed into the fixed seeds of the validation set
                  degrade:bool=True, # `False`: the input is the target and a third item, a `CropContext`, lets `CrappifyBatch` degrade it
                  flip:bool=True, # Flip training crops left-right with probability 0.5
+                 align:int=1, # Crops start on multiples of this (16: on the JPEG block grid, as `restore`'s tiles are)
                 ):
         super().__init__()
         self.crap = get_crappifier(crappifier) if crappifier is not None else Crappifier()
-        store_attr('size,scale,up_method,valid_seed,degrade,flip')
+        store_attr('size,scale,up_method,valid_seed,degrade,flip,align')
     def __call__(self, b, split_idx=None, **kwargs):
         self.valid = split_idx == 1
         return super().__call__(b, split_idx=split_idx, **kwargs)
@@ -159,7 +160,8 @@ class CropCrappify(ItemTransform):
         if min(img.size) < self.size:  # a photo smaller than the crop: upscale it first
             img, reduced = resize(img, scale=self.size / min(img.size) + 1e-6, method='bicubic'), None
         (W, H), s = img.size, self.size
-        x0, y0 = ((W - s) // 2, (H - s) // 2) if self.valid else (random.randint(0, W - s), random.randint(0, H - s))
+        a = self.align
+        x0, y0 = ((W - s) // 2 // a * a, (H - s) // 2 // a * a) if self.valid else (random.randint(0, (W - s) // a) * a, random.randint(0, (H - s) // a) * a)
         box, flip = (x0, y0, x0 + s, y0 + s), self.flip and not self.valid and random.random() < 0.5
         seed = ph.seed(self.valid_seed) if self.valid else self.crap.next_seed()
         y = img.crop(box)
@@ -205,6 +207,7 @@ def restoration_dls(source=None, # Good photos: a folder, a list of files, or `N
                     epoch_size:int=None, # Repeat the training photos so an epoch has at least this many crops
                     num_workers:int=None, # DataLoader workers (default: 0 on CPU, fastai's default with CUDA)
                     cache:PhotoCache=None, # Where decoded photos are kept (default: a new `PhotoCache()`)
+                    align:int=1, # Training crops start on multiples of this (16: a JPEG's block grid lies where it will at inference)
                     **kwargs, # Passed to `DataBlock.dataloaders`
                    ):
     "`DataLoaders` of (crappy, good) image pairs for restoration or super-resolution, normalised with ImageNet stats."
@@ -216,7 +219,7 @@ def restoration_dls(source=None, # Good photos: a folder, a list of files, or `N
         files, get_y, cache = image_files(source), (lambda f: f), ifnone(cache, PhotoCache())
         blocks = (TransformBlock(type_tfms=cache, batch_tfms=IntToFloatTensor),) * (3 if on_device else 2)
         get_y = [get_y, get_y] if on_device else get_y  # on the device: a third item carries each crop's `CropContext`
-        first = [CropCrappify(crappifier, size, scale, degrade=not on_device)]
+        first = [CropCrappify(crappifier, size, scale, degrade=not on_device, align=align)]
         batch = [CrappifyBatch(crappifier, scale)] if on_device else []
     train, valid = _split_files(files, valid_files, valid_pct, seed)
     k = max(1, math.ceil(epoch_size / len(train))) if epoch_size else 1

@@ -31,8 +31,8 @@ LOSSES = dict(l1=F.l1_loss, mse=F.mse_loss)  # a recipe's `loss` (default l1); `
 RECIPES = dict(
     photo=dict(task='blind restoration of the photos people have: JPEG at any quality, noise, mild blur, web copies, scans; clean photos left alone',
                inputs='for the photos people have (the default): JPEGs, noise, blur, upscaled copies, scans; leaves clean photos alone',
-               preset='photo', scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=200, epoch_size=1600, lr=1e-3,
-               loss='mse', hold_out_eval=True),
+               preset='photo', scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=160, epoch_size=1600, lr=1e-3,
+               loss='mse', align=16, hold_out_eval=True),
     lesson7=dict(task='restore the lesson\'s crappifier (text, JPEG q10-70, downscale to a 96-px short side)', preset='lesson7',
                  inputs="for the lesson's crappifier (small, numbered, JPEG-compressed copies); harms clean and lightly degraded photos",
                  scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=70, epoch_size=1600, lr=3e-3),
@@ -107,7 +107,7 @@ class EpochCheckpoint(Callback):
 def learner(name, data, work):
     r = RECIPES[name]
     train, valid = train_files(data, work, r.get('hold_out_eval', False))
-    dls = restoration_dls(train, r['preset'], size=r['size'], bs=r['bs'], scale=r['scale'], valid_files=valid, epoch_size=r['epoch_size'])
+    dls = restoration_dls(train, r['preset'], size=r['size'], bs=r['bs'], scale=r['scale'], valid_files=valid, epoch_size=r['epoch_size'], align=r.get('align', 1))
     learn = restoration_learner(dls, loss_func=LOSSES[r.get('loss', 'l1')], **r['model'])
     learn.train_files, learn.valid_files = train, valid
     return learn, train
@@ -160,7 +160,7 @@ def card(name, train, state, scores, threads):
                 never='CSet5' + (', nor the 10 Sun80 photos bench/photos.py evaluates on (every 8th by name)' if r.get('hold_out_eval') else '')),
                 recipe=dict(script='tools/pretrain.py', preset=r['preset'], scale=r['scale'], model=r['model'], size=r['size'], bs=r['bs'],
                             epochs=r['epochs'], epoch_size=r['epoch_size'], samples=r['epochs'] * per_epoch, schedule='fit_one_cycle',
-                            lr=r['lr'], loss=r.get('loss', 'l1'), seed=SEED, init=r.get('init'), gan=r.get('gan')),
+                            lr=r['lr'], loss=r.get('loss', 'l1'), align=r.get('align', 1), seed=SEED, init=r.get('init'), gan=r.get('gan')),
                 minutes=round(state['minutes'], 1), **({'gan_minutes': round(state['gan_minutes'], 1)} if 'gan_minutes' in state else {}), hardware=f"{cpu_name()}, {threads} thread(s), "
                 + (torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU'), torch=torch.__version__, commit=commit(),
                 date=time.strftime('%Y-%m-%d'), scores=scores)
