@@ -71,7 +71,7 @@ def part_speed(model, src, out):
     m = cached_restorer(model)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.time()
-    restore_files(m, [src], tempfile.mkdtemp(), quiet=True)
+    restore_files(m, [src], tempfile.mkdtemp(), quiet=True, strength=1.)  # full strength: the card would leave a q85 JPEG alone
     json.dump(dict(seconds=time.time() - t0, peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, before_mb=rss0,
                    threads=torch.get_num_threads()), open(out, 'w'))
 
@@ -111,6 +111,7 @@ def main():
     p.add_argument('--rows', default=None, help='comma-separated rows of losses.photo_inputs (default: all)')
     p.add_argument('--picture', default=None, help='write the before/after picture here')
     p.add_argument('--no-speed', action='store_true')
+    p.add_argument('--speed-only', action='store_true')
     p.add_argument('--json', default=None, help='also write the numbers here')
     p.add_argument('--part-speed', nargs=3, help=argparse.SUPPRESS)
     a = p.parse_args()
@@ -118,6 +119,7 @@ def main():
     from lesson7ext.losses import photo_inputs
     import torch
     rows, sets = a.rows.split(',') if a.rows else list(photo_inputs), eval_sets(a.data, a.work)
+    if a.speed_only: return speed(sets['cset5'])
     print(f"bench/photos.py: {torch.get_num_threads()} threads; Sun80 photos: {', '.join(f.stem for f in sets['sun80'])}")
     allres = {}
     for s in a.sets.split(','):

@@ -15,7 +15,7 @@ with warnings.catch_warnings():
     from fastai.vision.all import (Learner, unet_learner, NormType, Callback, CancelFitException, CancelTrainException, ParamScheduler,
                                    combined_cos, L, ChannelsLast, Adam, MixedPrecision, ProgressCallback, save_model, load_model)
 from .images import interactive, atomic_write
-from .distributed import init_distributed, distrib_fit, is_main, broadcast_object, sync_clock
+from .distributed import init_distributed, distrib_fit, is_main, broadcast_object, sync_clock, all_sum, unwrap
 from .losses import FeatureLoss, PSNRMetric, SSIMMetric, warn_once, imagenet_vgg_state, final_metrics
 from .zoo import RestoreUnet, load_restorer, export_restorer
 from .restore import bf16_fast
@@ -70,7 +70,7 @@ class StuckGuard(Callback):
     def before_fit(self): self.n, self.acts, self.hooks = 0, {}, []
     def before_batch(self):
         if not self._check_now(): return
-        mods = [(n, m) for n, m in self.model.named_children() if any(True for _ in m.parameters())]
+        mods = [(n, m) for n, m in unwrap(self.model).named_children() if any(True for _ in m.parameters())]
         self.hooks = [m.register_forward_hook(lambda m, i, o, n=n: self.acts.__setitem__(n, o)) for n, m in mods]
     def _check_now(self): return self.training and self.n >= self.after and (self.n - self.after) % self.every == 0
     def after_batch(self):
@@ -84,9 +84,11 @@ class StuckGuard(Callback):
         x, y, p = self.xb[0].float(), self.yb[0].float(), self.pred.detach().float()
         dead = [n for n, o in self.acts.items() if torch.is_tensor(o) and o.dim() == 4 and (o <= 0).float().mean() >= self.dead]
         self._drop()
+        ident = p.shape == x.shape and bool((p - x).abs().mean() < self.identity_tol * (y - x).abs().mean())
+        n_dead, n_ident = all_sum(float(bool(dead)), float(ident))  # several processes: every rank stops at the same step
         msg = f"training stuck after {self.n} steps: "
-        if dead: raise TrainingStuck(msg + f"block {', '.join(dead)} is dead (>= {self.dead:.1%} of its outputs <= 0); try MSE (`F.mse_loss`) or a lower lr")
-        if p.shape == x.shape and (p - x).abs().mean() < self.identity_tol * (y - x).abs().mean():
+        if n_dead: raise TrainingStuck(msg + f"block {', '.join(dead) or '(on another rank)'} is dead (>= {self.dead:.1%} of its outputs <= 0); try MSE (`F.mse_loss`) or a lower lr")
+        if n_ident:
             raise TrainingStuck(msg + "the model is the identity (it returns its input); with untouched samples in the data, L1 does this: use MSE (`F.mse_loss`)")
 
 # %% ../nbs/04b_train.ipynb #7298203a

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from fastai.vision.all import Callback, DataLoader, DataLoaders, Learner
 from fastai.torch_core import rank_distrib
-import lesson7ext.images as images, lesson7ext.train as train, lesson7ext.gan as gan
+import lesson7ext.images as images, lesson7ext.train as training, lesson7ext.gan as gan
 from lesson7ext.distributed import gather_objects, unwrap, distrib_fit, init_distributed
 
 rank = rank_distrib()
@@ -18,7 +18,7 @@ _write = images.atomic_write
 def atomic_write(path, data):
     record['writes'].append(str(path))
     return _write(path, data)
-for mod in (images, train, gan): mod.atomic_write = atomic_write  # every module that writes files
+for mod in (images, training, gan): mod.atomic_write = atomic_write  # every module that writes files
 
 def digest(model):
     return hashlib.sha256(b''.join(p.detach().cpu().numpy().tobytes() for p in unwrap(model).parameters())).hexdigest()[:16]
@@ -56,7 +56,7 @@ def losses(args):
         bs *= 2
     dls = DataLoaders(DataLoader(items, bs=bs, shuffle=False), DataLoader(tensors(8, seed=1), bs=bs), device='cpu')
     torch.manual_seed(0)
-    learn = train.restoration_learner(dls, nf=8, precision='fp32', channels_last=False, metrics=[])
+    learn = training.restoration_learner(dls, nf=8, precision='fp32', channels_last=False, metrics=[])
     init_distributed()
     with distrib_fit(learn): learn.fit(1, 1e-3, cbs=Digests())
     bn = Learner(dls, torch.nn.Sequential(torch.nn.Conv2d(3, 3, 3, padding=1), torch.nn.BatchNorm2d(3)), loss_func=torch.nn.MSELoss())
@@ -64,9 +64,9 @@ def losses(args):
     record['batchnorm'] = True
 
 def train(args):
-    learn = train.train_restorer(args.photos, args.out, 'lesson7', minutes=args.minutes, size=32, bs=args.bs, valid_pct=0.25,
+    learn = training.train_restorer(args.photos, args.out, 'lesson7', minutes=args.minutes, size=32, bs=args.bs, valid_pct=0.25,
                                    precision='fp32', nf=8, quiet=True, cbs=[Digests()])
-    record['metrics'] = train.final_metrics(learn)
+    record['metrics'] = training.final_metrics(learn)
 
 def nogan(args):
     cbs = [Digests()] + ([Interrupt(args.interrupt)] if args.interrupt else [])

@@ -31,7 +31,7 @@ LOSSES = dict(l1=F.l1_loss, mse=F.mse_loss)  # a recipe's `loss` (default l1); `
 RECIPES = dict(
     photo=dict(task='blind restoration of the photos people have: JPEG at any quality, noise, mild blur, web copies, scans; clean photos left alone',
                inputs='for the photos people have (the default): JPEGs, noise, blur, upscaled copies, scans; leaves clean photos alone',
-               preset='photo', scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=160, epoch_size=1600, lr=1e-3,
+               preset='photo', scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=110, epoch_size=1600, lr=1e-3,
                loss='mse', align=16, hold_out_eval=True),
     lesson7=dict(task='restore the lesson\'s crappifier (text, JPEG q10-70, downscale to a 96-px short side)', preset='lesson7',
                  inputs="for the lesson's crappifier (small, numbered, JPEG-compressed copies); harms clean and lightly degraded photos",
@@ -199,7 +199,7 @@ def calibrate(model, files):
                 gains.setdefault(q, {}).setdefault(st, []).append((row == 'clean', min(out - 40., 0.) if row == 'clean' else out - base))
     score = lambda v: np.mean([g for c, g in v if not c] or [0.])
     best = lambda g: max(STRENGTHS, key=lambda st: (min(x for _, x in g[st]) >= -0.1, score(g[st])))  # the best mean gain among those that harm no photo
-    table = [[q, best(g)] for q, g in sorted((q, g) for q, g in gains.items() if q is not None)]
+    table = [[q, best(g)] for q, g in sorted((q, g) for q, g in gains.items() if q is not None and any(not c for c, _ in g[1.]))]  # a quality seen on degraded photos
     return dict(strength=best(gains[None]), strength_by_quality=table, strength_measured=dict(photos=[f.stem for f in files],
                 gains={str(q): {str(st): round(float(score(v)), 3) for st, v in g.items()} for q, g in gains.items()}))
 
