@@ -120,7 +120,7 @@ def test_train_killed_then_resumed(tmp_path):
     src = tmp_path/'s'; src.mkdir()
     for p in sample_photos(['chelsea', 'coffee', 'rocket']): shutil.copy(p, src/p.name)
     model = tmp_path/'m.safetensors'
-    cmd = ['lesson7ext-train', str(src), '--out', str(model), '--minutes', '0.6', '--size', '64', '--bs', '4', '--quiet']
+    cmd = ['lesson7ext-train', str(src), '--out', str(model), '--minutes', '1.0', '--size', '64', '--bs', '4', '--quiet']  # a window of 50 s to interrupt it, under load too
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     meta = tmp_path/'m.safetensors.partial.json'
     t0 = time.time()
@@ -133,7 +133,7 @@ def test_train_killed_then_resumed(tmp_path):
     assert r.returncode == 0 and 'resuming an interrupted run' in r.stdout, (r.stdout, r.stderr[-1500:])
     card = model_card(model)
     assert abs(card['resumed_at'] - spent) < 1e-3 and spent > 0.15
-    assert abs(card['trained_minutes'] - 0.6) < 0.06, card        # the two parts use the budget (within 10 %)
+    assert abs(card['trained_minutes'] - 1.0) < 0.1, card        # the two parts use the budget (within 10 %)
     assert abs(card['final_lr'] - 3e-3 / 1e5) < 1e-9, card          # and end at the schedule's end, as an uninterrupted run
     assert not meta.exists() and not (tmp_path/'m.safetensors.partial').exists()
 
