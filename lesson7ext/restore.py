@@ -172,7 +172,8 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
            ) -> Image.Image:
     "Restore PIL `img` with `model` at `strength`; returns an image of the same mode family and `scale` times the size."
     model = cached_restorer(model) if isinstance(model, (str, Path)) else model
-    scale, s = ifnone(scale, getattr(model, 'scale', 1)), ifnone(strength, default_strength(model, img))
+    scale = ifnone(scale, getattr(model, 'scale', 1))
+    s = strength if strength is not None else default_strength(model, img)  # only then read what the file says
     if not 0 <= s <= 1: raise ValueError(f"strength must be between 0 and 1, not {s}")
     if s == 0 and scale == 1: return img.copy()
     mode = img.mode
