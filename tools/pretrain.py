@@ -181,10 +181,9 @@ STRENGTHS = (0., 0.25, 0.5, 0.75, 1.)
 
 def calibrate(model, files):
     "The card's strengths, measured on the validation photos `files` (never CSet5 nor the bench's): per JPEG quality the file shows, and for the rest."
-    from lesson7ext.losses import photo_inputs, jpeg_file
+    from lesson7ext.losses import photo_inputs, jpeg_file, psnr
     from lesson7ext.folder import file_seed
     from lesson7ext.restore import restore, image_quality
-    from lesson7ext.losses import psnr
     rows = dict(photo_inputs, **{f'jpeg q{q}': (lambda q: lambda im, s: jpeg_file(im, q))(q) for q in (5, 20, 40, 60, 70, 90, 95)})
     gains = {}  # quality the file shows (None: not a JPEG) -> strength -> gains of every photo of that group
     for row, f in rows.items():
