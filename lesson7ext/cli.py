@@ -1,4 +1,4 @@
-"""The console scripts: `lesson7ext-demo`, `lesson7ext-crappify`, `lesson7ext-train`, `lesson7ext-restore`, `lesson7ext-colorize` and `lesson7ext-wgan`.
+"""The console scripts: `lesson7ext-demo`, `lesson7ext-crappify`, `lesson7ext-train`, `lesson7ext-restore`, `lesson7ext-colorize`, `lesson7ext-wgan` and `lesson7ext-app`.
 
 Docs: https://lesson7ext.github.io/lesson7ext/cli.html.md"""
 
@@ -25,7 +25,7 @@ from .losses import final_metrics
 __all__ = ['demo_held_back', 'demo_gan_weights', 'demo_short_side', 'demo_init', 'demo_task', 'commands', 'UsageError', 'run_cli',
            'finish', 'crappify_cmd', 'crappify_cli', 'train_cmd', 'train_cli', 'restore_files', 'list_models',
            'restore_cmd', 'restore_cli', 'colorize_cmd', 'colorize_cli', 'wgan_cmd', 'wgan_cli', 'nogan_cmd',
-           'nogan_cli', 'demo_cmd', 'demo_cli', 'main']
+           'nogan_cli', 'demo_cmd', 'demo_cli', 'app_cli', 'main']
 
 # %% ../nbs/08_cli.ipynb #5a2c0965
 class UsageError(Exception):
@@ -149,12 +149,13 @@ def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer
                   apply=None, # `apply(img, model)` -> image; default: `restore` with `tile`
                   ext:str='auto', # Output format: 'auto' (the input's), 'png' or 'jpg'
                   strength:float=None, # For the default `apply`: `restore`'s strength (default: the model's card, by each JPEG's quality)
+                  progress=None, # For the default `apply`: `restore`'s per-tile callback `progress(done, total)`
                  ) -> dict:
     "Restore every image in `inputs` into its own file under `out` (`output_names`), ICC profile and EXIF kept; several processes share the files."
     from lesson7ext.restore import load_restorer, restore
     init_distributed()
     m = load_restorer(model) if isinstance(model, (str, Path)) else model
-    apply = apply or (lambda img, m: restore(img, m, tile=tile or None, strength=strength))
+    apply = apply or (lambda img, m: restore(img, m, tile=tile or None, strength=strength, progress=progress))
     pairs, skipped = output_names(inputs, out, ext)
     written, failed = [], []
     for f, dst in track(my_share(pairs), show=not quiet and is_main()):  # under `accelerate launch`: this rank's share
@@ -449,8 +450,17 @@ def demo_cli():
     "Console script `lesson7ext-demo`."
     sys.exit(run_cli(demo_cmd, 'lesson7ext-demo'))
 
+# %% ../nbs/08_cli.ipynb #85655840
+def app_cli():
+    "Console script `lesson7ext-app`: the web page (needs `pip install 'lesson7ext[app]'`)."
+    try: from lesson7ext.app import app_cmd
+    except ImportError as e:
+        print(f"lesson7ext-app: error: {e}", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(run_cli(app_cmd, 'lesson7ext-app'))
+
 # %% ../nbs/08_cli.ipynb #ef9ed32a
-commands = dict(crappify=crappify_cli, train=train_cli, nogan=nogan_cli, restore=restore_cli, colorize=colorize_cli, wgan=wgan_cli, demo=demo_cli)
+commands = dict(crappify=crappify_cli, train=train_cli, nogan=nogan_cli, restore=restore_cli, colorize=colorize_cli, wgan=wgan_cli, demo=demo_cli, app=app_cli)
 
 def main(argv:list=None, # `COMMAND ARGS...` (default `sys.argv[1:]`)
         ):

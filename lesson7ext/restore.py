@@ -112,6 +112,7 @@ def restore_tensor(model:nn.Module, # Restoration model working on normalised im
                    overlap:int=96, # Overlap between tiles, blended
                    stats=imagenet_stats, # Normalisation statistics
                    precision:str='fp32', # 'fp32', 'bf16', 'fp16' (CUDA) or 'auto' (`precision_autocast`)
+                   progress=None, # Called as `progress(done, total)` after each tile (a progress bar, the web page's)
                   ) -> torch.Tensor:
     "Restore `x` with `model` tile by tile; returns `(3,H,W)` in `[0,1]`."
     dev = next(model.parameters()).device
@@ -122,21 +123,22 @@ def restore_tensor(model:nn.Module, # Restoration model working on normalised im
     tile = rnd(tile or max(H, W) + mult)
     overlap = min(rnd(overlap) if overlap else 0, tile // 2 // mult * mult)
     out, wsum = torch.zeros(3, H, W), torch.zeros(1, H, W)
-    for y0 in _starts(H, tile, overlap):
-        for x0 in _starts(W, tile, overlap):
-            t = x[:, y0:y0 + tile, x0:x0 + tile].to(dev)
-            h, w = t.shape[-2:]
-            ph, pw = (-h) % mult, (-w) % mult
-            inp = ((t - mean) / std)[None]
-            if ph or pw: inp = F.pad(inp, (0, pw, 0, ph), mode='reflect' if min(h, w) > max(ph, pw) else 'replicate')
-            with precision_autocast(precision, dev):
-                o = model(inp)
-            o = (o.float()[0, :, :h, :w] * std + mean).clamp(0, 1).cpu()
-            wy = _ramp(h, overlap, y0 == 0, y0 + h >= H)
-            wx = _ramp(w, overlap, x0 == 0, x0 + w >= W)
-            wt = (wy[:, None] * wx[None])[None]
-            out[:, y0:y0 + h, x0:x0 + w] += o * wt
-            wsum[:, y0:y0 + h, x0:x0 + w] += wt
+    boxes = [(y0, x0) for y0 in _starts(H, tile, overlap) for x0 in _starts(W, tile, overlap)]
+    for i, (y0, x0) in enumerate(boxes, 1):
+        t = x[:, y0:y0 + tile, x0:x0 + tile].to(dev)
+        h, w = t.shape[-2:]
+        ph, pw = (-h) % mult, (-w) % mult
+        inp = ((t - mean) / std)[None]
+        if ph or pw: inp = F.pad(inp, (0, pw, 0, ph), mode='reflect' if min(h, w) > max(ph, pw) else 'replicate')
+        with precision_autocast(precision, dev):
+            o = model(inp)
+        o = (o.float()[0, :, :h, :w] * std + mean).clamp(0, 1).cpu()
+        wy = _ramp(h, overlap, y0 == 0, y0 + h >= H)
+        wx = _ramp(w, overlap, x0 == 0, x0 + w >= W)
+        wt = (wy[:, None] * wx[None])[None]
+        out[:, y0:y0 + h, x0:x0 + w] += o * wt
+        wsum[:, y0:y0 + h, x0:x0 + w] += wt
+        if progress is not None: progress(i, len(boxes))
     return out / wsum.clamp_min(1e-8)
 
 # %% ../nbs/04a_restore.ipynb #fdf19667
@@ -169,6 +171,7 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
             scale:int=None, # Upscaling factor (default: the model's `scale`, else 1)
             precision:str='fp32', # 'fp32', 'bf16', 'fp16' (CUDA) or 'auto' (`precision_autocast`)
             strength:float=None, # 0: the input unchanged, 1: the model's full correction (default: `default_strength`)
+            progress=None, # Called as `progress(done, total)` after each tile
            ) -> Image.Image:
     "Restore PIL `img` with `model` at `strength`; returns an image of the same mode family and `scale` times the size."
     model = cached_restorer(model) if isinstance(model, (str, Path)) else model
@@ -183,7 +186,7 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
     a = torch.from_numpy(np.asarray(rgb, dtype=np.float32) / 255.).permute(2, 0, 1)
     was = model.training
     model.eval()
-    try: y = restore_tensor(model, a, tile, overlap, getattr(model, 'stats', imagenet_stats), precision) if s else a
+    try: y = restore_tensor(model, a, tile, overlap, getattr(model, 'stats', imagenet_stats), precision, progress) if s else a
     finally: model.train(was)
     if s != 1: y = a + s * (y - a)
     res = Image.fromarray((y.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))

@@ -27,12 +27,13 @@ from lesson7ext.zoo import export_restorer, weights_dir, load_restorer
 from lesson7ext.cli import demo_held_back
 LOSSES = dict(l1=F.l1_loss, mse=F.mse_loss)  # a recipe's `loss` (default l1); `bench/photo_recipe.py` chose MSE for `photo`
 
-# One dict per shipped model: data preset, architecture (`RestoreUnet` keywords), crops, schedule.
+# One dict per shipped model: data preset, architecture (`RestoreUnet` keywords), crops, schedule; `then`: further one-cycle
+# stages, each from the previous one's end with a fresh optimizer (the checkpoint's epoch counts across stages).
 RECIPES = dict(
     photo=dict(task='blind restoration of the photos people have: JPEG at any quality, noise, mild blur, web copies, scans; clean photos left alone',
                inputs='for the photos people have (the default): JPEGs, noise, blur, upscaled copies, scans; leaves clean photos alone',
                preset='photo', scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=110, epoch_size=1600, lr=1e-3,
-               loss='mse', align=16, hold_out_eval=True),
+               loss='mse', align=16, hold_out_eval=True, then=[dict(epochs=90, lr=3e-4)]),
     lesson7=dict(task='restore the lesson\'s crappifier (text, JPEG q10-70, downscale to a 96-px short side)', preset='lesson7',
                  inputs="for the lesson's crappifier (small, numbered, JPEG-compressed copies); harms clean and lightly degraded photos",
                  scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=70, epoch_size=1600, lr=3e-3),
@@ -85,9 +86,9 @@ def train_files(data, work, hold_out=False):
 class EpochCheckpoint(Callback):
     "After each epoch: checkpoint (model and optimizer, atomically) and one log line with the epoch's numbers."
     order = 65  # after the recorder has the epoch's metrics
-    def __init__(self, name, done, minutes): self.model_name, self.done, self.minutes0 = name, done, minutes
+    def __init__(self, name, done, minutes, offset=0): self.model_name, self.done, self.minutes0, self.offset = name, done, minutes, offset
     def before_epoch(self):
-        seed = SEED + 1000 * self.epoch
+        seed = SEED + 1000 * (self.offset + self.epoch)
         random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
         self.dls.train.rng = random.Random(seed)
         self.t0 = time.time()
@@ -98,11 +99,11 @@ class EpochCheckpoint(Callback):
         save_model(buf, self.model, self.opt, with_opt=True)
         atomic_write(ckpt_dir/f'{self.model_name}.pth', buf.getvalue())  # the package's one atomic write (temporary name, then rename)
         vals = dict(zip(self.recorder.metric_names[1:-1], map(float, self.recorder.log[1:-1])))
-        state = dict(epoch=self.epoch + 1, minutes=minutes, **vals)
+        state = dict(epoch=self.offset + self.epoch + 1, minutes=minutes, **vals)
         atomic_write(ckpt_dir/f'{self.model_name}.json', json.dumps(state).encode())
         self.minutes0 = minutes
         with open(log_dir/f'{self.model_name}.log', 'a') as f: f.write(json.dumps(dict(time=time.strftime('%Y-%m-%d %H:%M:%S'), **state)) + '\n')
-        print(f"{self.model_name} epoch {self.epoch + 1}/{self.n_epoch}: " + ', '.join(f'{k} {v:.4f}' for k, v in vals.items()) + f", {minutes:.1f} min", flush=True)
+        print(f"{self.model_name} epoch {self.offset + self.epoch + 1}/{self.offset + self.n_epoch}: " + ', '.join(f'{k} {v:.4f}' for k, v in vals.items()) + f", {minutes:.1f} min", flush=True)
 
 def learner(name, data, work):
     r = RECIPES[name]
@@ -123,8 +124,15 @@ def gan_stage(name, learn):
                valid_files=learn.valid_files)
     return gl.model.generator
 
+def stages(name):
+    "The recipe's one-cycle stages as (first epoch, epochs, lr)."
+    r, out, o = RECIPES[name], [], 0
+    for st in [dict(epochs=r['epochs'], lr=r['lr'])] + r.get('then', []):
+        out.append((o, st['epochs'], st['lr'])); o += st['epochs']
+    return out
+
 def run(name, data, work):
-    "Train (or resume) `name`; returns the learner, the training files and the minutes spent."
+    "Train (or resume) `name` through its stages; returns the learner, the training files and the state (epochs, minutes)."
     r = RECIPES[name]
     torch.manual_seed(SEED)
     learn, train = learner(name, data, work)
@@ -132,15 +140,26 @@ def run(name, data, work):
     if not state['epoch'] and r.get('init'):  # a fresh start from another shipped model (same architecture)
         learn.model.load_state_dict(load_restorer(r['init']).state_dict())
         print(f"{name}: starting from the shipped {r['init']} model", flush=True)
-    if state['epoch']:
-        learn.create_opt()
-        load_model(ckpt_dir/f'{name}.pth', learn.model, learn.opt, with_opt=True)
-        print(f"{name}: resuming after epoch {state['epoch']} ({state['minutes']:.1f} min done)", flush=True)
     log_dir.mkdir(parents=True, exist_ok=True)
-    if state['epoch'] < r['epochs']:
-        learn.fit_one_cycle(r['epochs'], r['lr'], start_epoch=state['epoch'], cbs=EpochCheckpoint(name, state['epoch'], state['minutes']))
+    for o, n, lr in stages(name):
+        if state['epoch'] >= o + n: continue
+        if state['epoch']:  # mid-stage: the optimizer too; at a stage's start: the weights, with a fresh optimizer
+            learn.create_opt()
+            load_model(ckpt_dir/f'{name}.pth', learn.model, learn.opt, with_opt=state['epoch'] > o)
+            print(f"{name}: resuming after epoch {state['epoch']} ({state['minutes']:.1f} min done)", flush=True)
+        learn.fit_one_cycle(n, lr, start_epoch=state['epoch'] - o, cbs=EpochCheckpoint(name, state['epoch'] - o, state['minutes'], o))
         state = json.loads((ckpt_dir/f'{name}.json').read_text())
     return learn, train, state
+
+def from_shipped(name):
+    "Checkpoint the shipped `name` as the end of its card's stages, so that stages added to its recipe since then train on from it."
+    from lesson7ext.zoo import model_card
+    c = model_card(name)
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO(); save_model(buf, load_restorer(name), None, with_opt=False)
+    atomic_write(ckpt_dir/f'{name}.pth', buf.getvalue())
+    atomic_write(ckpt_dir/f'{name}.json', json.dumps(dict(epoch=c['recipe']['epochs'], minutes=c['minutes'])).encode())
+    print(f"{name}: checkpointed the shipped model as epoch {c['recipe']['epochs']} ({c['minutes']} min)", flush=True)
 
 def commit():
     try: return subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root, capture_output=True, text=True).stdout.strip() or None
@@ -159,8 +178,9 @@ def card(name, train, state, scores, threads):
                 bundled='scikit-image / scikit-learn photos except ' + ', '.join(demo_held_back)), used=kinds, n_photos=len(train),
                 never='CSet5' + (', nor the 10 Sun80 photos bench/photos.py evaluates on (every 8th by name)' if r.get('hold_out_eval') else '')),
                 recipe=dict(script='tools/pretrain.py', preset=r['preset'], scale=r['scale'], model=r['model'], size=r['size'], bs=r['bs'],
-                            epochs=r['epochs'], epoch_size=r['epoch_size'], samples=r['epochs'] * per_epoch, schedule='fit_one_cycle',
-                            lr=r['lr'], loss=r.get('loss', 'l1'), align=r.get('align', 1), seed=SEED, init=r.get('init'), gan=r.get('gan')),
+                            epochs=sum(n for _, n, _ in stages(name)), epoch_size=r['epoch_size'], samples=sum(n for _, n, _ in stages(name)) * per_epoch,
+                            schedule='fit_one_cycle' + (' per stage, each from the previous one\'s end with a fresh optimizer' if r.get('then') else ''),
+                            stages=[dict(epochs=n, lr=lr) for _, n, lr in stages(name)], lr=r['lr'], loss=r.get('loss', 'l1'), align=r.get('align', 1), seed=SEED, init=r.get('init'), gan=r.get('gan')),
                 minutes=round(state['minutes'], 1), **({'gan_minutes': round(state['gan_minutes'], 1)} if 'gan_minutes' in state else {}), hardware=f"{cpu_name()}, {threads} thread(s), "
                 + (torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU'), torch=torch.__version__, commit=commit(),
                 date=time.strftime('%Y-%m-%d'), scores=scores)
@@ -235,12 +255,14 @@ def main():
     p.add_argument('--epoch-size', type=int, help='override the recipe (quick checks)')
     p.add_argument('--out', help=f'folder of the finished model and of the checkpoints (default: {weights_dir} and {ckpt_dir})')
     p.add_argument('--recard', action='store_true', help="only rewrite the shipped model's card with the recipe's `inputs` line")
+    p.add_argument('--from-shipped', action='store_true', help="start from the shipped model, as the end of the stages its card lists (for stages added since)")
     a = p.parse_args()
     if a.out: ckpt_dir = log_dir = out_dir = Path(a.out)
     if a.recard: return recard(a.name)
     for k in ('epochs', 'epoch_size'):
         if getattr(a, k): RECIPES[a.name][k] = getattr(a, k)
     if a.threads: torch.set_num_threads(a.threads)
+    if a.from_shipped and not (ckpt_dir/f'{a.name}.json').exists(): from_shipped(a.name)
     learn, train, state = run(a.name, a.data, a.work)
     finish(a.name, learn, train, state, a.data, torch.get_num_threads())
 
