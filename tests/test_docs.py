@@ -60,4 +60,9 @@ def test_docs_site():
         page.goto((site/'rnn.html').as_uri())
         assert page.locator('h3', has_text='Model5').count() >= 1 and page.locator('table').count() >= 2
         assert page.locator('text=Traceback').count() == 0
+        page.goto((site/'web_app.html').as_uri())
+        assert page.locator('h1', has_text='Web app').count() == 1 and images_loaded(page) >= 1   # the page's screenshot
+        assert page.get_by_text('lesson7ext-app').count() >= 1 and page.locator('table').count() >= 2   # options, speed
+        page.goto((site/'app.html').as_uri())
+        for name in ('inspect_upload', 'Workspace', 'run_job', 'app_cmd'): assert page.locator('h3', has_text=name).count() >= 1, name
         b.close()
