@@ -17,7 +17,7 @@ from .crappify import get_crappifier, presets
 from .folder import crappify_folder, shard_report, file_seed, write_report
 from .distributed import init_distributed, is_main, my_share, merged
 from fastai.torch_core import num_distrib
-from .images import open_image, BadImage, usable_images, atomic_write, save_image, to_rgb, output_names, output_format, check_ext, image_metadata, track
+from .images import open_image, BadImage, is_video, usable_images, atomic_write, save_image, to_rgb, output_names, output_format, check_ext, image_metadata, track
 from .data import sample_photos, image_grid, image_files, extra_training_images
 from .losses import final_metrics
 
@@ -150,16 +150,21 @@ def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer
                   ext:str='auto', # Output format: 'auto' (the input's), 'png' or 'jpg'
                   strength:float=None, # For the default `apply`: `restore`'s strength (default: the model's card, by each JPEG's quality)
                   progress=None, # For the default `apply`: `restore`'s per-tile callback `progress(done, total)`
+                  video:dict=None, # `restore_video`'s options (`crf`, `stabilize`...) to restore the videos among `inputs` too; `None`: images only
                  ) -> dict:
     "Restore every image in `inputs` into its own file under `out` (`output_names`), ICC profile and EXIF kept; several processes share the files."
     from lesson7ext.restore import load_restorer, restore
     init_distributed()
     m = load_restorer(model) if isinstance(model, (str, Path)) else model
-    apply = apply or (lambda img, m: restore(img, m, tile=tile or None, strength=strength, progress=progress))
-    pairs, skipped = output_names(inputs, out, ext)
+    custom, apply = apply, apply or (lambda img, m: restore(img, m, tile=tile or None, strength=strength, progress=progress))
+    pairs, skipped = output_names(inputs, out, ext, videos=video is not None)
     written, failed = [], []
     for f, dst in track(my_share(pairs), show=not quiet and is_main()):  # under `accelerate launch`: this rank's share
         try:
+            if video is not None and is_video(f):  # frames in batches, audio copied, resumable (`lesson7ext.video`)
+                from lesson7ext.video import restore_video
+                written.append(str(restore_video(f, dst, m, strength, custom, tile=tile, quiet=quiet, **video)))
+                continue
             img = open_image(f, rgb=False)
             res = apply(img, m)
         except BadImage as e:
@@ -189,6 +194,11 @@ def _check_ext(ext):
     try: check_ext(ext)
     except ValueError as e: raise UsageError(f"--ext: {e}")
 
+def _video_options(crf, stabilize):
+    if not 0 <= crf <= 51: raise UsageError(f"--crf must be between 0 and 51, got {crf}")
+    if stabilize not in ('auto', 'residual', 'chroma', 'none'): raise UsageError(f"--stabilize must be auto, residual, chroma or none, got {stabilize!r}")
+    return dict(crf=crf, stabilize=stabilize)
+
 def _load_model(model, list_models_, inputs):
     "The model for `restore_cmd` / `colorize_cmd`, or `None` after printing the cards."
     from lesson7ext.zoo import RestorerFileError, load_restorer
@@ -204,17 +214,20 @@ def restore_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders
                 model:str='photo', # A shipped model (photo: ordinary photos, the default; lesson7, realistic, x4) or a model file from lesson7ext-train
                 strength:float=None, # 0: each input unchanged, 1: the model's full correction (default: its card's, by each JPEG's quality)
                 tile:int=512, # Tile size in pixels (0: whole image at once)
-                ext:str='auto', # Output format: auto (keep each input's), png or jpg
+                ext:str='auto', # Output format of images: auto (keep each input's), png or jpg
+                crf:int=18, # Videos: H.264 quality, 0-51 (lower: better and bigger; 18 looks like the source)
+                stabilize:str='auto', # Videos: carry each frame's correction along optical flow: auto, residual, chroma or none
                 quiet:bool=False, # No progress bar
                 list_models:bool=False, # Print the shipped models' cards and exit
                ) -> int:
-    "Restore photos with a shipped or trained model (x4: four times the size); bad files are skipped and listed."
+    "Restore photos and videos with a shipped or trained model (x4: four times the size); bad files are skipped and listed."
     if tile < 0: raise UsageError(f"--tile must be 0 or more, got {tile}")
+    video = _video_options(crf, stabilize)
     if strength is not None and not 0 <= strength <= 1: raise UsageError(f"--strength must be between 0 and 1, got {strength}")
     _check_ext(ext)
     m = _load_model(model, list_models, inputs)
     if m is None: return 0
-    return _files_report(restore_files(m, inputs, out, tile, quiet, ext=ext, strength=strength), out, 'restore')
+    return _files_report(restore_files(m, inputs, out, tile, quiet, ext=ext, strength=strength, video=video), out, 'restore')
 
 def restore_cli():
     "Console script `lesson7ext-restore`."
@@ -231,17 +244,20 @@ def colorize_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folder
                  out:str='colorized', # Output folder
                  model:str='colorize', # The shipped `colorize` model, or a model file (`lesson7ext-train --preset bw`, `nogan(crappifier='bw')`)
                  render_factor:int=21, # The model sees each photo at render_factor x 16 px on the short side
-                 ext:str='auto', # Output format: auto (keep each input's), png or jpg
+                 ext:str='auto', # Output format of images: auto (keep each input's), png or jpg
+                 crf:int=18, # Videos: H.264 quality, 0-51 (lower: better and bigger)
+                 stabilize:str='auto', # Videos: carry the colours along optical flow: auto (chroma), chroma or none
                  quiet:bool=False, # No progress bar
                  list_models:bool=False, # Print the shipped models' cards and exit
                 ) -> int:
-    "Colour black-and-white photos: chroma from the model, luminance from the photo; bad files are skipped and listed."
+    "Colour black-and-white photos and films: chroma from the model, luminance from the photo; bad files are skipped and listed."
     from lesson7ext.gan import colorize
     if render_factor < 1: raise UsageError(f"--render-factor must be 1 or more, got {render_factor}")
+    video = _video_options(crf, stabilize)
     _check_ext(ext)
     m = _load_model(model, list_models, inputs)
     if m is None: return 0
-    r = restore_files(m, inputs, out, quiet=quiet, apply=lambda img, m: colorize(img, m, render_factor), ext=ext)
+    r = restore_files(m, inputs, out, quiet=quiet, apply=lambda img, m: colorize(img, m, render_factor), ext=ext, video=video)
     return _files_report(r, out, 'colorize')
 
 def colorize_cli():

@@ -16,9 +16,9 @@ with warnings.catch_warnings():  # fastai's import chain triggers torch's `torch
     import torchvision.transforms.functional as TF
 
 # %% auto #0
-__all__ = ['image_extensions', 'output_exts', 'BadImage', 'to_rgb', 'open_image', 'list_images', 'usable_images', 'pil2tensor',
-           'tensor2pil', 'atomic_write', 'save_image', 'save_safetensors', 'output_format', 'check_ext', 'output_names',
-           'image_metadata', 'interactive', 'track']
+__all__ = ['image_extensions', 'video_extensions', 'output_exts', 'video_out_suffix', 'BadImage', 'to_rgb', 'open_image',
+           'list_images', 'is_video', 'usable_images', 'pil2tensor', 'tensor2pil', 'atomic_write', 'save_image',
+           'save_safetensors', 'output_format', 'check_ext', 'output_names', 'image_metadata', 'interactive', 'track']
 
 # %% ../nbs/00_images.ipynb #8a7e477f
 class BadImage(Exception):
@@ -74,14 +74,26 @@ def open_image(fn:Path, # Image file
 
 # %% ../nbs/00_images.ipynb #2f9e5c5c
 image_extensions = set(_fastai_image_extensions)
+video_extensions = {'.mp4', '.mov', '.mkv', '.webm', '.avi', '.m4v'}  # what `lesson7ext.video` restores beside images (and animated GIFs)
 
 def list_images(folder, # A folder, searched recursively
                 extensionless:bool=False, # Also files without an extension (the folder tool tries them and reports the bad ones)
+                videos:bool=False, # Also video files (`video_extensions`)
                ) -> list:
     "The image files under `folder`, sorted; hidden files and folders skipped."
-    folder = Path(folder)
+    folder, exts = Path(folder), image_extensions | (video_extensions if videos else set())
     return sorted(p for p in folder.rglob('*') if not any(s.startswith('.') for s in p.relative_to(folder).parts)
-                  and (p.suffix.lower() in image_extensions or (extensionless and not p.suffix)) and (p.is_file() or p.is_symlink()))
+                  and (p.suffix.lower() in exts or (extensionless and not p.suffix)) and (p.is_file() or p.is_symlink()))
+
+def is_video(path, # A file
+            ) -> bool:
+    "Whether `path` is a video by its name (`video_extensions`) or an animated GIF."
+    p = Path(path)
+    if p.suffix.lower() in video_extensions: return True
+    if p.suffix.lower() != '.gif': return False
+    try:
+        with Image.open(p) as im: return bool(getattr(im, 'is_animated', False))
+    except Exception: return False
 
 # %% ../nbs/00_images.ipynb #05ce1ae2
 def usable_images(files:list, # Image files
@@ -166,24 +178,29 @@ def check_ext(ext:str, # 'auto', 'png' or 'jpg'
     return ext
 
 # %% ../nbs/00_images.ipynb #d4a8df39
-def _inputs(inputs):
-    "`(file, relative output path)` of every image file given as a file or inside a folder."
+def _inputs(inputs, videos=False):
+    "`(file, relative output path)` of every image (and video) file given as a file or inside a folder."
     several = len(inputs) > 1
     for i in map(Path, inputs):
         if i.is_dir():
             base = Path(i.resolve().name) if several else Path()
-            for f in list_images(i): yield f, base/f.relative_to(i)
+            for f in list_images(i, videos=videos): yield f, base/f.relative_to(i)
         else: yield i, Path(i.name)
+
+video_out_suffix = {'.webm': '.mkv', '.gif': '.mp4'}  # the output is H.264, which WebM and GIF cannot hold
 
 def output_names(inputs:list, # Image files and folders
                  out, # Output folder
                  ext:str='auto', # 'auto' (keep the input's format where Pillow writes it, else PNG), 'png' or 'jpg'
+                 videos:bool=False, # Videos too (their output keeps the container, `video_out_suffix` aside; `ext` is for images)
                 ) -> tuple:
     "`([(input, output)], [(input, reason)])`: a distinct output under `out` for each input, or why it has none."
     check_ext(ext)
     root, taken, pairs, skipped = Path(out).resolve(), {}, [], []
-    for f, rel in _inputs(inputs):
-        sfx = output_exts.get(ext) or (f.suffix.lower() if f.suffix.lower() in _writable else '.png')
+    for f, rel in _inputs(inputs, videos):
+        vid = videos and is_video(f)
+        sfx = (video_out_suffix.get(f.suffix.lower(), f.suffix.lower()) if vid else
+               output_exts.get(ext) or (f.suffix.lower() if f.suffix.lower() in _writable else '.png'))
         dst = (root/rel).with_suffix(sfx)
         key = os.path.normcase(str(dst))
         if root not in dst.resolve().parents: skipped.append((str(f), f'output {dst} would be outside {root}'))

@@ -107,36 +107,37 @@ def _starts(n, tile, overlap):
 
 @torch.no_grad()
 def restore_tensor(model:nn.Module, # Restoration model working on normalised images
-                   x:torch.Tensor, # Image `(3,H,W)` in `[0,1]`
+                   x:torch.Tensor, # Image `(3,H,W)` in `[0,1]`, or a batch `(B,3,H,W)` (a video's frames)
                    tile:int=512, # Tile size in pixels (`None` or 0: the whole image at once)
                    overlap:int=96, # Overlap between tiles, blended
                    stats=imagenet_stats, # Normalisation statistics
                    precision:str='fp32', # 'fp32', 'bf16', 'fp16' (CUDA) or 'auto' (`precision_autocast`)
                    progress=None, # Called as `progress(done, total)` after each tile (a progress bar, the web page's)
                   ) -> torch.Tensor:
-    "Restore `x` with `model` tile by tile; returns `(3,H,W)` in `[0,1]`."
+    "Restore `x` with `model` tile by tile (each tile of a batch in one forward pass); returns `x`'s shape in `[0,1]`."
     dev = next(model.parameters()).device
     mean, std = (torch.tensor(s, device=dev)[:, None, None] for s in stats)
     mult = getattr(model, 'size_multiple', 32)
-    _, H, W = x.shape
+    H, W = x.shape[-2:]
     rnd = lambda v: max(mult, v // mult * mult)  # tiles start on multiples of `mult`: the U-Net is shift-equivariant only for those
     tile = rnd(tile or max(H, W) + mult)
     overlap = min(rnd(overlap) if overlap else 0, tile // 2 // mult * mult)
-    out, wsum = torch.zeros(3, H, W), torch.zeros(1, H, W)
+    out, wsum = torch.zeros(x.shape), torch.zeros(1, H, W)
     boxes = [(y0, x0) for y0 in _starts(H, tile, overlap) for x0 in _starts(W, tile, overlap)]
     for i, (y0, x0) in enumerate(boxes, 1):
-        t = x[:, y0:y0 + tile, x0:x0 + tile].to(dev)
+        t = x[..., y0:y0 + tile, x0:x0 + tile].to(dev)
         h, w = t.shape[-2:]
         ph, pw = (-h) % mult, (-w) % mult
-        inp = ((t - mean) / std)[None]
+        inp = (t - mean) / std if x.ndim == 4 else ((t - mean) / std)[None]
         if ph or pw: inp = F.pad(inp, (0, pw, 0, ph), mode='reflect' if min(h, w) > max(ph, pw) else 'replicate')
         with precision_autocast(precision, dev):
             o = model(inp)
-        o = (o.float()[0, :, :h, :w] * std + mean).clamp(0, 1).cpu()
+        o = (o.float()[..., :h, :w] * std + mean).clamp(0, 1).cpu()
+        if x.ndim == 3: o = o[0]
         wy = _ramp(h, overlap, y0 == 0, y0 + h >= H)
         wx = _ramp(w, overlap, x0 == 0, x0 + w >= W)
         wt = (wy[:, None] * wx[None])[None]
-        out[:, y0:y0 + h, x0:x0 + w] += o * wt
+        out[..., y0:y0 + h, x0:x0 + w] += o * wt
         wsum[:, y0:y0 + h, x0:x0 + w] += wt
         if progress is not None: progress(i, len(boxes))
     return out / wsum.clamp_min(1e-8)
