@@ -1,0 +1,113 @@
+"""Video: frame-by-frame against stabilized, speed and memory, in one run.
+
+    python bench/video.py [--data ../shared/data] [--frames 60] [--crf 35]
+
+Stability (restoration): the first --frames frames of `video/cockatoo.mp4` (1280x720) and all of `realshort.mp4`
+(320x240) are the clean clips; their crappy copies are H.264 at CRF --crf. Each is restored with `photo` frame by
+frame (`stabilize='none'`) and stabilized (`'residual'`). Columns: PSNR against the clean frames (mean over frames),
+and the temporal error: mean over t of |(out_t - out_t-1) - (clean_t - clean_t-1)| in 8-bit levels.
+Stability (colorization): the same clean clips in gray, colorized by `colorize` frame by frame and stabilized
+(`'chroma'`): the frame-to-frame change of Lab a, b against the real colours', and colourfulness (Hasler and
+Suesstrunk) against the real colours'. Speed: frames per second of those runs (2 threads here). Memory: peak RSS of a
+fresh process restoring 30 and 280 frames of a 320x240 clip."""
+import argparse, json, resource, subprocess, sys, tempfile, time
+from pathlib import Path
+import numpy as np, av, cv2
+
+root = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(root))
+from lesson7ext.video import restore_video, synthetic_clip
+
+def read(f, n=None):
+    "The first `n` frames of `f` as uint8 RGB arrays."
+    out = []
+    with av.open(str(f)) as c:
+        for fr in c.decode(video=0):
+            out.append(fr.to_ndarray(format='rgb24'))
+            if n and len(out) == n: break
+    return out
+
+def write(frames, dst, crf, rate=30, gray=False):
+    "Frames to an H.264 file at `crf` (gray: the luminance only, chroma neutral)."
+    with av.open(str(dst), 'w') as c:
+        s = c.add_stream('libx264', rate=rate, options=dict(crf=str(crf)))
+        s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], 'yuv420p'
+        for i, a in enumerate(frames):
+            if gray: a = np.repeat(cv2.cvtColor(a, cv2.COLOR_RGB2GRAY)[..., None], 3, 2)
+            fr = av.VideoFrame.from_ndarray(a, format='rgb24').reformat(format='yuv420p'); fr.pts = i
+            for p in s.encode(fr): c.mux(p)
+        for p in s.encode(None): c.mux(p)
+    return dst
+
+def psnr(a, b): return 10 * np.log10(255 ** 2 / max(((a.astype(np.float64) - b) ** 2).mean(), 1e-10))
+def temporal_error(out, clean):
+    return float(np.mean([np.abs((o1.astype(np.float64) - o0) - (c1.astype(np.float64) - c0)).mean()
+                          for o0, o1, c0, c1 in zip(out, out[1:], clean, clean[1:])]))
+def ab(a): return cv2.cvtColor(a.astype(np.float32) / 255., cv2.COLOR_RGB2LAB)[..., 1:]
+def chroma_change(fs): return float(np.mean([np.abs(ab(a) - ab(b)).mean() for a, b in zip(fs, fs[1:])]))
+def colourfulness(fs):
+    def one(a):
+        r, g, b = (a[..., i].astype(np.float64) for i in range(3))
+        rg, yb = r - g, 0.5 * (r + g) - b
+        return np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())
+    return float(np.mean([one(a) for a in fs]))
+
+def run(src, dst, **kw):
+    t0 = time.perf_counter()
+    restore_video(src, dst, quiet=True, **kw)
+    return read(dst), time.perf_counter() - t0
+
+def restoration(name, clean, tmp, crf, rate):
+    crappy = write(clean, tmp/f'{name}_crf{crf}.mp4', crf, rate)
+    x = read(crappy)
+    rows = [(f'{name}: input (H.264 CRF {crf})', np.mean([psnr(a, c) for a, c in zip(x, clean)]), temporal_error(x, clean), None)]
+    for mode in ('none', 'residual'):
+        out, secs = run(crappy, tmp/f'{name}_{mode}.mp4', model='photo', stabilize=mode)
+        label = 'photo, frame by frame' if mode == 'none' else 'photo, stabilized'
+        rows.append((f'{name}: {label}', np.mean([psnr(a, c) for a, c in zip(out, clean)]), temporal_error(out, clean), len(out) / secs))
+    return rows
+
+def colorization(name, clean, tmp, rate):
+    from lesson7ext.gan import colorize
+    gray = write(clean, tmp/f'{name}_gray.mp4', 12, rate, gray=True)
+    rows = [(f'{name}: real colours', chroma_change(clean), colourfulness(clean), None)]
+    for mode in ('none', 'chroma'):
+        out, secs = run(gray, tmp/f'{name}_col_{mode}.mp4', model='colorize', apply=lambda im, m: colorize(im, m, 21), stabilize=mode)
+        rows.append((f"{name}: colorize, {'frame by frame' if mode == 'none' else 'stabilized'}", chroma_change(out), colourfulness(out), len(out) / secs))
+    return rows
+
+MEM = """import resource, sys; from lesson7ext.video import restore_video
+restore_video(sys.argv[1], sys.argv[2], 'photo', quiet=True)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"""
+
+def memory(tmp):
+    out = {}
+    for n in (30, 280):
+        clip = synthetic_clip(tmp/f'mem{n}.mp4', n=n, size=(320, 240), rate=30, gop=30, audio=True)
+        r = subprocess.run([sys.executable, '-c', MEM, str(clip), str(tmp/f'mem{n}_out.mp4')], capture_output=True, text=True, check=True)
+        out[n] = float(r.stdout.split()[-1])
+    return out
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('--data', default=str(root.parent/'shared'/'data'))
+    p.add_argument('--frames', type=int, default=60, help='frames of cockatoo.mp4 (720p) to use')
+    p.add_argument('--crf', type=int, default=35)
+    a = p.parse_args()
+    tmp = Path(tempfile.mkdtemp())
+    clips = dict(cockatoo=(read(Path(a.data)/'video'/'cockatoo.mp4', a.frames), 20), realshort=(read(Path(a.data)/'video'/'realshort.mp4'), 30))
+    rest = [r for n, (c, rate) in clips.items() for r in restoration(n, c, tmp, a.crf, rate)]
+    col = [r for n, (c, rate) in clips.items() for r in colorization(n, c, tmp, rate)]
+    mem = memory(tmp)
+    print(f"\n## Restoration: {a.frames} frames of cockatoo (1280x720), realshort (320x240, 36 frames); crappy = H.264 CRF {a.crf}\n")
+    print("| clip: output | PSNR (dB) | temporal error (levels) | frames/s |\n|---|---|---|---|")
+    for n, ps, te, fps in rest: print(f"| {n} | {ps:.2f} | {te:.3f} | {'' if fps is None else f'{fps:.2f}'} |")
+    print("\n## Colorization: the same clips in gray\n")
+    print("| clip: output | chroma change (Lab a,b per frame) | colourfulness | frames/s |\n|---|---|---|---|")
+    for n, cc, cf, fps in col: print(f"| {n} | {cc:.3f} | {cf:.1f} | {'' if fps is None else f'{fps:.2f}'} |")
+    print("\n## Memory: peak RSS of a process restoring a 320x240 clip with photo\n")
+    print("| frames | peak RSS (MB) |\n|---|---|")
+    for n, mb in mem.items(): print(f"| {n} | {mb:.0f} |")
+    print(f"\n280 / 30 frames: {mem[280] / mem[30]:.3f}x")
+
+if __name__ == '__main__': main()
