@@ -3,8 +3,9 @@
     python bench/video.py [--data ../shared/data] [--frames 60] [--crf 35]
 
 Stability (restoration): the first --frames frames of `video/cockatoo.mp4` (1280x720) and all of `realshort.mp4`
-(320x240) are the clean clips; their crappy copies are H.264 at CRF --crf. Each is restored with `photo` frame by
-frame (`stabilize='none'`) and stabilized (`'residual'`). Columns: PSNR against the clean frames (mean over frames),
+(320x240) are the clean clips; their crappy copies are H.264 at CRF --crf, and a dim camera's (gaussian noise sigma 10,
+then H.264 CRF 23). Each is restored with `photo` frame by frame (`stabilize='none'`) and stabilized both ways
+(`'residual'`: the model's change carried along the flow; `'output'`: the restored frame carried, the default). Columns: PSNR against the clean frames (mean over frames),
 and the temporal error: mean over t of |(out_t - out_t-1) - (clean_t - clean_t-1)| in 8-bit levels.
 Stability (colorization): the same clean clips in gray, colorized by `colorize` frame by frame and stabilized
 (`'chroma'`): the frame-to-frame change of Lab a, b against the real colours', and colourfulness (Hasler and
@@ -57,23 +58,48 @@ def run(src, dst, **kw):
     restore_video(src, dst, quiet=True, **kw)
     return read(dst), time.perf_counter() - t0
 
-def restoration(name, clean, tmp, crf, rate):
-    crappy = write(clean, tmp/f'{name}_crf{crf}.mp4', crf, rate)
-    x = read(crappy)
-    rows = [(f'{name}: input (H.264 CRF {crf})', np.mean([psnr(a, c) for a, c in zip(x, clean)]), temporal_error(x, clean), None)]
-    for mode in ('none', 'residual'):
-        out, secs = run(crappy, tmp/f'{name}_{mode}.mp4', model='photo', stabilize=mode)
-        label = 'photo, frame by frame' if mode == 'none' else 'photo, stabilized'
-        rows.append((f'{name}: {label}', np.mean([psnr(a, c) for a, c in zip(out, clean)]), temporal_error(out, clean), len(out) / secs))
+def crappy_clips(clean, tmp, name, crf, rate):
+    "The crappy copies: H.264 at a high CRF, and a dim camera's (gaussian noise sigma 10, then H.264 CRF 23)."
+    rng = np.random.default_rng(0)
+    noisy = [np.clip(c + rng.normal(0, 10, c.shape), 0, 255).astype(np.uint8) for c in clean]
+    return {f'H.264 CRF {crf}': write(clean, tmp/f'{name}_crf{crf}.mp4', crf, rate), 'noise σ10, H.264 CRF 23': write(noisy, tmp/f'{name}_noisy.mp4', 23, rate)}
+
+def restoration(name, clean, tmp, crf, rate, shown):
+    rows = []
+    for j, (kind, crappy) in enumerate(crappy_clips(clean, tmp, name, crf, rate).items()):
+        x = read(crappy)
+        rows.append((f'{name}, {kind}: input', np.mean([psnr(a, c) for a, c in zip(x, clean)]), temporal_error(x, clean), None))
+        shown[(name, kind)] = [x]
+        for mode in ('none', 'residual', 'output'):
+            out, secs = run(crappy, tmp/f'{name}_{j}_{mode}.mp4', model='photo', stabilize=mode)
+            label = 'photo, frame by frame' if mode == 'none' else f'photo, stabilized ({mode})'
+            rows.append((f'{name}, {kind}: {label}', np.mean([psnr(a, c) for a, c in zip(out, clean)]), temporal_error(out, clean), len(out) / secs))
+            if mode != 'residual': shown[(name, kind)].append(out)
+        shown[(name, kind)].append(clean)
     return rows
 
-def colorization(name, clean, tmp, rate):
+def strip(shown, dst, t=20, box=(480, 0, 880, 300)):
+    "Frames t and t+1 of cockatoo, cropped to `box`: crappy, frame by frame, stabilized, clean (columns); and its colorization row."
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    rows = [('restore', shown[('cockatoo', 'noise σ10, H.264 CRF 23')], ['noise σ10, H.264 CRF 23', 'photo, frame by frame', 'photo, stabilized', 'clean']),
+            ('colorize', shown['cockatoo_col'], ['gray', 'colorize, frame by frame', 'colorize, stabilized', 'real colours'])]
+    fig, axs = plt.subplots(4, 4, figsize=(16, 10.5))
+    for r, (kind, clips, titles) in enumerate(rows):
+        for k in (0, 1):
+            for c, (clip, title) in enumerate(zip(clips, titles)):
+                ax = axs[2 * r + k, c]; x0, y0, x1, y1 = box
+                ax.imshow(clip[t + k][y0:y1, x0:x1]); ax.set_axis_off(); ax.set_title(f'{title}, frame {t + k}', fontsize=9)
+    fig.tight_layout(); fig.savefig(dst, dpi=72); plt.close(fig)
+
+def colorization(name, clean, tmp, rate, shown):
     from lesson7ext.gan import colorize
     gray = write(clean, tmp/f'{name}_gray.mp4', 12, rate, gray=True)
-    rows = [(f'{name}: real colours', chroma_change(clean), colourfulness(clean), None)]
+    rows, shown[f'{name}_col'] = [(f'{name}: real colours', chroma_change(clean), colourfulness(clean), None)], [read(gray)]
     for mode in ('none', 'chroma'):
         out, secs = run(gray, tmp/f'{name}_col_{mode}.mp4', model='colorize', apply=lambda im, m: colorize(im, m, 21), stabilize=mode)
+        shown[f'{name}_col'].append(out)
         rows.append((f"{name}: colorize, {'frame by frame' if mode == 'none' else 'stabilized'}", chroma_change(out), colourfulness(out), len(out) / secs))
+    shown[f'{name}_col'].append(clean)
     return rows
 
 MEM = """import resource, sys; from lesson7ext.video import restore_video
@@ -93,13 +119,16 @@ def main():
     p.add_argument('--data', default=str(root.parent/'shared'/'data'))
     p.add_argument('--frames', type=int, default=60, help='frames of cockatoo.mp4 (720p) to use')
     p.add_argument('--crf', type=int, default=35)
+    p.add_argument('--strip', default=None, help='write the before/after strip of frames here (PNG)')
     a = p.parse_args()
     tmp = Path(tempfile.mkdtemp())
     clips = dict(cockatoo=(read(Path(a.data)/'video'/'cockatoo.mp4', a.frames), 20), realshort=(read(Path(a.data)/'video'/'realshort.mp4'), 30))
-    rest = [r for n, (c, rate) in clips.items() for r in restoration(n, c, tmp, a.crf, rate)]
-    col = [r for n, (c, rate) in clips.items() for r in colorization(n, c, tmp, rate)]
+    shown = {}
+    rest = [r for n, (c, rate) in clips.items() for r in restoration(n, c, tmp, a.crf, rate, shown)]
+    col = [r for n, (c, rate) in clips.items() for r in colorization(n, c, tmp, rate, shown)]
+    if a.strip: strip(shown, a.strip)
     mem = memory(tmp)
-    print(f"\n## Restoration: {a.frames} frames of cockatoo (1280x720), realshort (320x240, 36 frames); crappy = H.264 CRF {a.crf}\n")
+    print(f"\n## Restoration: {a.frames} frames of cockatoo (1280x720), realshort (320x240, 36 frames)\n")
     print("| clip: output | PSNR (dB) | temporal error (levels) | frames/s |\n|---|---|---|---|")
     for n, ps, te, fps in rest: print(f"| {n} | {ps:.2f} | {te:.3f} | {'' if fps is None else f'{fps:.2f}'} |")
     print("\n## Colorization: the same clips in gray\n")

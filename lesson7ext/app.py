@@ -12,7 +12,7 @@ from PIL import Image
 from fastcore.basics import patch
 try: import gradio as gr
 except ImportError as e: raise ImportError("lesson7ext.app needs gradio: pip install 'lesson7ext[app]'") from e
-from .images import to_rgb, open_image
+from .images import to_rgb, open_image, is_video
 from .degrade import resize
 from .folder import crappify_file, write_report
 from .crappify import presets, get_crappifier
@@ -20,9 +20,9 @@ from .zoo import shipped_names, shipped_models, model_card
 from .cli import restore_files, UsageError
 
 # %% auto #0
-__all__ = ['inspect_upload', 'Workspace', 'preview', 'page_report', 'job_outputs', 'run_job', 'tile_progress', 'model_choices',
-           'result_widgets', 'files_input', 'restore_tab', 'upscale_tab', 'colorize_tab', 'crappify_files',
-           'crappify_tab', 'app', 'app_cmd']
+__all__ = ['inspect_upload', 'Workspace', 'preview', 'nothing_done', 'page_report', 'job_outputs', 'run_job', 'tile_progress',
+           'model_choices', 'result_widgets', 'files_input', 'restore_tab', 'upscale_tab', 'colorize_tab',
+           'crappify_files', 'crappify_tab', 'video_job', 'video_outputs', 'video_tab', 'app', 'app_cmd']
 
 # %% ../nbs/11_app.ipynb #21cb9898
 _mode_notes = {'CMYK': 'CMYK: restored in RGB', 'I;16': '16-bit: restored as 8-bit', 'I;16B': '16-bit: restored as 8-bit',
@@ -37,6 +37,7 @@ def inspect_upload(path, # An uploaded file
     size = p.stat().st_size if p.exists() else 0
     if size == 0: return 'empty file (0 bytes)', [], None
     if size > max_mb * 2**20: return f'{size / 2**20:.1f} MB is over the upload limit of {max_mb:g} MB', [], None
+    if is_video(p) and p.suffix.lower() != '.gif': return None, [], p.suffix.lower()  # `probe_video` says what is wrong with a video
     try:
         with Image.open(p) as im: fmt, mode, (w, h), frames = im.format, im.mode, im.size, getattr(im, 'n_frames', 1)
     except Image.DecompressionBombError as e: return f'decompression bomb: {e}', [], None
@@ -159,6 +160,10 @@ def preview(src, # An image file
     if max(img.size) > max_px: img = resize(img, long_side=max_px, method='lanczos')
     return img
 
+def nothing_done(skipped:list):
+    "Raise the `gr.Error` that names each upload and its reason (the page shows it, the API client raises it)."
+    raise gr.Error('; '.join(f'{n}: {e}' for n, e in skipped) or 'no file uploaded', print_exception=False)
+
 def page_report(written:list, skipped:list, notes:list, verb:str) -> str:
     "The page's lines: what was done, each skipped upload and why, and the notes."
     head = f"{len(written)} {verb}" + (f", {len(skipped)} skipped" if skipped else '')
@@ -173,7 +178,7 @@ def job_outputs(job:Path, # The job folder
                ) -> tuple:
     "`((before, after), download, report)` for the page; raises `gr.Error` with the report when nothing came out."
     msg = page_report(written, skipped, notes, verb)
-    if not written: raise gr.Error('; '.join(f'{n}: {e}' for n, e in skipped) or 'no file uploaded', print_exception=False)
+    if not written: nothing_done(skipped)
     out = Path(written[0])
     src = next(f for f in (job/'in').iterdir() if f.stem == out.stem)
     after, before = preview(out), preview(src)
@@ -195,6 +200,7 @@ def run_job(ws:Workspace, # The page's workspace
             verb:str, # What is done, for the report
             max_mb:float=100, # Upload limit (MB)
             max_mp:float=50, # Upload limit (megapixels)
+            answer=None, # `answer(job, written, skipped, notes, verb)` -> the tab's outputs (default: `job_outputs`)
            ) -> tuple:
     "One request: take the uploads, `apply` the library call, answer with `job_outputs`; the uploads go with the answer, the results `ws.ttl` seconds later."
     job = ws.job()
@@ -202,7 +208,7 @@ def run_job(ws:Workspace, # The page's workspace
         files, skipped, notes = ws.take(uploads or [], job, max_mb, max_mp)
         r = apply(files, job/'out') if files else dict(written=[], skipped=[])
         skipped += [(Path(f).name, e) for f, e in r['skipped']]
-        return job_outputs(job, r['written'], skipped, notes, verb)
+        return (answer or job_outputs)(job, r['written'], skipped, notes, verb)
     finally: ws.finish(job, uploads or [])
 
 def tile_progress(progress, # A `gr.Progress` (or `None`)
@@ -315,6 +321,41 @@ def crappify_tab(ws:Workspace, **limits):
         return run_job(ws, files, lambda fs, out: crappify_files(fs, out, preset, int(seed or 0)), 'crappified', **limits)
     go.click(crappify, [files, preset, seed], list(outs), api_name='crappify')
 
+# %% ../nbs/11_app.ipynb #30bee9ef
+def video_job(ws:Workspace, # The page's workspace
+              upload, # The uploaded video (a path in gradio's cache)
+              model:str='photo', # A shipped model's name or a model file (`colorize` colorizes)
+              crf:int=18, # H.264 quality
+              progress=None, # `progress((done, total), desc=...)`: a `gr.Progress`
+              **limits, # `max_mb`, `max_mp`
+             ) -> tuple:
+    "One Video request: `(result to play, download, report)`; a bad video raises `gr.Error` with its line."
+    from lesson7ext.gan import colorize
+    cb = (lambda i, n: progress((i, n), desc='frames')) if progress is not None else None
+    col = (lambda img, m: colorize(img, m, 21)) if model == 'colorize' else None
+    apply = lambda fs, out: restore_files(model, fs, out, quiet=True, apply=col, video=dict(crf=int(crf), progress=cb))
+    return run_job(ws, [upload] if upload else [], apply, 'restored', answer=video_outputs, **limits)
+
+def video_outputs(job, written, skipped, notes, verb):
+    "`(result to play, download, report)` for the Video tab (browsers play MP4)."
+    msg = page_report(written, skipped, notes, verb)
+    if not written: nothing_done(skipped)
+    return (written[0] if Path(written[0]).suffix == '.mp4' else None), written[0], msg
+
+def video_tab(ws:Workspace, models=None, **limits):
+    "The Video tab: a film, a model and the H.264 quality; endpoint `video` (`lesson7ext-restore clip.mp4`)."
+    with gr.Row():
+        with gr.Column():
+            file = gr.File(label='video (mp4, mov, mkv, webm, avi, animated GIF)', type='filepath')
+            ch = model_choices(models) + [('x4: four times the size', 'x4'), ('colorize: black-and-white films', 'colorize')]
+            model = gr.Dropdown(ch, value=ch[0][1], label='model')
+            crf = gr.Slider(12, 35, value=18, step=1, label='H.264 quality (CRF: lower is better and bigger; 18 looks like the source)')
+            go = gr.Button('Restore video', variant='primary')
+        with gr.Column():
+            outs = gr.Video(label='result', interactive=False), gr.File(label='download', interactive=False), gr.Markdown(label='report')
+    def video(file, model, crf, progress=gr.Progress()): return video_job(ws, file, model, crf, progress, **limits)
+    go.click(video, [file, model, crf], list(outs), api_name='video')
+
 # %% ../nbs/11_app.ipynb #12723359
 def app(models=None, # Folder of model files to offer in the Restore tab beside the shipped models
         keep=None, # Keep a copy of every upload in this folder (default: none is kept)
@@ -324,18 +365,19 @@ def app(models=None, # Folder of model files to offer in the Restore tab beside 
         concurrency:int=1, # Jobs run at once (a CPU tool: one)
         root=None, # The page's temporary folder (default: a new one; gradio's uploads go there too)
        ) -> gr.Blocks:
-    "The web page: Restore, Upscale x4, Colorize and Crappify tabs over the library's calls; `app().launch()` serves it (inline in a notebook)."
+    "The web page: Restore, Upscale x4, Colorize, Crappify and Video tabs over the library's calls; `app().launch()` serves it (inline in a notebook)."
     ws = Workspace(root, ttl, keep)
     os.environ['GRADIO_TEMP_DIR'] = str(ws.cache)  # gradio's uploads and cached results: inside the page's folder
     limits = dict(max_mb=max_mb, max_mp=max_mp)
     with gr.Blocks(title='lesson7ext: restore your photos', analytics_enabled=False) as page:
-        gr.Markdown("# lesson7ext\nRestore, upscale and colorize photos with the models of fast.ai's Lesson 7, or see what a crappifier does to them. "
+        gr.Markdown("# lesson7ext\nRestore, upscale and colorize photos and films with the models of fast.ai's Lesson 7, or see what a crappifier does to a photo. "
                     f"Uploads are limited to {max_mb:g} MB and {max_mp:g} MP; they are removed once answered"
                     + (f", results after {ttl / 60:g} minutes." if ttl >= 60 else f", results after {ttl:g} s."))
         with gr.Tab('Restore'): restore_tab(ws, models, **limits)
         with gr.Tab('Upscale x4'): upscale_tab(ws, **limits)
         with gr.Tab('Colorize'): colorize_tab(ws, **limits)
         with gr.Tab('Crappify'): crappify_tab(ws, **limits)
+        with gr.Tab('Video'): video_tab(ws, models, **limits)
     page.queue(default_concurrency_limit=concurrency)
     ws.waiting = lambda: len(page._queue)  # requests waiting their turn: their uploads must stay
     page.workspace, page.max_file_size_mb = ws, max_mb
@@ -352,7 +394,7 @@ def app_cmd(host:str='127.0.0.1', # Address to listen on (0.0.0.0: every network
             max_mp:float=50, # Upload limit in megapixels
             ttl:float=600, # Seconds a result stays downloadable before its files are removed
            ) -> int:
-    "Serve the web page (Restore, Upscale x4, Colorize, Crappify) until interrupted; its temporary folder is removed at exit."
+    "Serve the web page (Restore, Upscale x4, Colorize, Crappify, Video) until interrupted; its temporary folder is removed at exit."
     if not 0 < port < 65536: raise UsageError(f"--port must be between 1 and 65535, got {port}")
     if concurrency < 1: raise UsageError(f"--concurrency must be 1 or more, got {concurrency}")
     if min(max_mb, max_mp) <= 0 or ttl < 0: raise UsageError("--max-mb and --max-mp must be more than 0, --ttl 0 or more")

@@ -196,7 +196,7 @@ def _check_ext(ext):
 
 def _video_options(crf, stabilize):
     if not 0 <= crf <= 51: raise UsageError(f"--crf must be between 0 and 51, got {crf}")
-    if stabilize not in ('auto', 'residual', 'chroma', 'none'): raise UsageError(f"--stabilize must be auto, residual, chroma or none, got {stabilize!r}")
+    if stabilize not in ('auto', 'output', 'residual', 'chroma', 'none'): raise UsageError(f"--stabilize must be auto, output, residual, chroma or none, got {stabilize!r}")
     return dict(crf=crf, stabilize=stabilize)
 
 def _load_model(model, list_models_, inputs):
@@ -216,7 +216,7 @@ def restore_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders
                 tile:int=512, # Tile size in pixels (0: whole image at once)
                 ext:str='auto', # Output format of images: auto (keep each input's), png or jpg
                 crf:int=18, # Videos: H.264 quality, 0-51 (lower: better and bigger; 18 looks like the source)
-                stabilize:str='auto', # Videos: carry each frame's correction along optical flow: auto, residual, chroma or none
+                stabilize:str='auto', # Videos: blend each frame with the previous one's result along optical flow: auto (output), output, residual, chroma or none
                 quiet:bool=False, # No progress bar
                 list_models:bool=False, # Print the shipped models' cards and exit
                ) -> int:

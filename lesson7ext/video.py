@@ -12,15 +12,16 @@ from pathlib import Path
 import numpy as np, torch
 from PIL import Image
 import av
-from fastcore.basics import store_attr, patch
+from fastcore.basics import store_attr, patch, ifnone
 from fastai.vision.core import imagenet_stats
 from .images import BadImage, atomic_write
 from .degrade import resize
 from .restore import restore_tensor, cached_restorer, default_strength
 
 # %% auto #0
-__all__ = ['synthetic_clip', 'BadVideo', 'probe_video', 'plan_segments', 'decode_frames', 'frame_rgb', 'Stabilizer', 'flow_back',
-           'SegmentWriter', 'even', 'frame_model', 'frame_counter', 'parts_dir', 'join_segments', 'restore_video']
+__all__ = ['stabilizer_defaults', 'synthetic_clip', 'BadVideo', 'probe_video', 'plan_segments', 'decode_frames', 'frame_rgb',
+           'Stabilizer', 'flow_back', 'SegmentWriter', 'even', 'frame_model', 'frame_counter', 'parts_dir',
+           'join_segments', 'restore_video']
 
 # %% ../nbs/05a_video.ipynb #7aae0daa
 def synthetic_clip(dst, # The video file to write (its suffix picks the container)
@@ -111,16 +112,20 @@ def frame_rgb(f:av.VideoFrame) -> np.ndarray:
     return f.reformat(format='rgb24', src_color_range=f.color_range).to_ndarray()
 
 # %% ../nbs/05a_video.ipynb #e05052c5
+stabilizer_defaults = dict(output=(0.5, 16.), residual=(0.7, 16.), chroma=(0.9, 24.))  # (keep, occlusion), chosen on cockatoo.mp4 (bench/video.py)
+
 class Stabilizer:
-    "Carry the previous frame's correction along optical flow into this frame's and blend (flicker goes, motion stays); reset at scene cuts."
+    "Carry the previous frame's result along optical flow into this frame's and blend (flicker goes, motion stays); reset at scene cuts."
     def __init__(self,
-                 mode:str='residual', # 'residual': the restorer's change to each frame; 'chroma': a colorizer's Lab a, b
-                 keep:float=0.7, # Weight of the carried correction where the flow matches
-                 occlusion:float=16., # Gray levels of flow mismatch at which a pixel takes none of it
+                 mode:str='output', # What is carried: 'output' (the restored frame), 'residual' (the restorer's change to it) or 'chroma' (a colorizer's Lab a, b)
+                 keep:float=None, # Weight of what is carried where the flow matches (default: `stabilizer_defaults[mode]`)
+                 occlusion:float=None, # Gray levels of flow mismatch at which a pixel takes none of it (default: as `keep`)
                  cut:float=24., # Mean mismatch (gray levels) that makes a scene cut: start afresh
                  flow_px:int=480, # Optical flow is computed at most this wide (then scaled up)
                 ):
         store_attr()
+        k, o = stabilizer_defaults[mode]
+        self.keep, self.occlusion = ifnone(keep, k), ifnone(occlusion, o)
         self.reset()
 
     def reset(self): self.prev_gray, self.prev_corr = None, None
@@ -154,8 +159,9 @@ def flow_back(gray:np.ndarray, # This frame, `(H,W)` uint8
 @patch
 def __call__(self:Stabilizer, x:np.ndarray, y:np.ndarray) -> np.ndarray:
     "The stabilized output for input frame `x` (uint8) and the model's output `y` (float, 0-255), both `(H,W,3)` at the output's size."
-    gray = cv2.cvtColor(x, cv2.COLOR_RGB2GRAY)
-    corr = _lab(y)[..., 1:] if self.mode == 'chroma' else y - x.astype(np.float32)
+    out = self.mode == 'output'  # the flow and the mismatch from the restored frames: a noisy input would hide both
+    gray = cv2.cvtColor(np.clip(y, 0, 255).astype(np.uint8) if out else x, cv2.COLOR_RGB2GRAY)
+    corr = _lab(y)[..., 1:] if self.mode == 'chroma' else y.astype(np.float32) if out else y - x.astype(np.float32)
     if self.prev_gray is not None and self.prev_gray.shape == gray.shape:
         m = flow_back(gray, self.prev_gray, self.flow_px)
         err = np.abs(cv2.remap(self.prev_gray, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32) - gray)
@@ -163,7 +169,7 @@ def __call__(self:Stabilizer, x:np.ndarray, y:np.ndarray) -> np.ndarray:
             w = (self.keep * np.clip(1 - err / self.occlusion, 0, 1))[..., None]
             corr = w * cv2.remap(self.prev_corr, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) + (1 - w) * corr
     self.prev_gray, self.prev_corr = gray, corr.astype(np.float32)
-    if self.mode != 'chroma': return np.clip(x + corr, 0, 255)
+    if self.mode != 'chroma': return np.clip(corr if out else x + corr, 0, 255)
     lab = _lab(y); lab[..., 1:] = corr
     return _rgb(lab)
 
@@ -220,6 +226,7 @@ def frame_model(model, # A model from `load_restorer`
 def frame_counter(total:int, # Frames to do
                   quiet:bool=False, # Nothing shown
                   every:int=100, # One log line per this many frames when not on a terminal or notebook
+                  callback=None, # Also called as `callback(done, total)` (the web page's progress bar)
                  ):
     "`f(n)` after `n` more frames: a progress bar with frames/s on a terminal or in a notebook, else one log line per `every` frames; `f(0, done=True)` ends it."
     from fastprogress.fastprogress import progress_bar
@@ -229,6 +236,7 @@ def frame_counter(total:int, # Frames to do
     def f(n, done=False):
         st['n'] += n
         fps = st['n'] / max(time.time() - st['t0'], 1e-9)
+        if callback is not None and n: callback(st['n'], total)
         if pb is not None:
             pb.comment = f'{fps:.2f} frames/s'
             if n: pb.update(st['n'])
@@ -303,7 +311,7 @@ def restore_video(src, # A video file (mp4, mov, mkv, webm, avi, animated GIF...
                   model='photo', # A shipped model's name, a model file, or a model from `load_restorer`
                   strength:float=None, # 0: unchanged, 1: the full correction (default: the model's card)
                   apply=None, # `apply(img, model)` -> image per frame instead of the restorer (e.g. `colorize`)
-                  stabilize:str='auto', # 'residual', 'chroma', 'none', or 'auto' ('chroma' with `apply`, else 'residual')
+                  stabilize:str='auto', # `Stabilizer`'s mode ('output', 'residual', 'chroma') or 'none'; 'auto': 'chroma' with `apply`, else 'output'
                   crf:int=18, # H.264 quality: lower is better and bigger (18: visually transparent)
                   tile:int=512, # Tile size for the restorer
                   batch:int=4, # Frames per forward pass
@@ -311,21 +319,22 @@ def restore_video(src, # A video file (mp4, mov, mkv, webm, avi, animated GIF...
                   quiet:bool=False, # No progress bar or log lines
                   precision:str='fp32', # As `restore`
                   max_segments:int=None, # Do at most this many segments now (a long film over several sessions), then return `None`
+                  progress=None, # Called as `progress(frames done, frames to do)` after each batch
                  ) -> Path:
     "Restore every frame of `src` into `dst` (H.264, audio and subtitles copied, timestamps and rotation kept), stabilized over time; resumable."
     info = probe_video(src)
     m = cached_restorer(model) if isinstance(model, (str, Path)) else model
-    mode = ('chroma' if apply else 'residual') if stabilize == 'auto' else stabilize
+    mode = ('chroma' if apply else 'output') if stabilize == 'auto' else stabilize
     settings = dict(model=str(model) if isinstance(model, (str, Path)) else 'in-memory', strength=strength, colorize=apply is not None,
                     stabilize=mode, crf=crf, tile=tile, every=segment_frames, version=1)
     segs, d = _plan(src, dst, info, settings, segment_frames)
-    stab = Stabilizer(mode) if mode in ('residual', 'chroma') else None
+    stab = Stabilizer(mode) if mode in stabilizer_defaults else None
     sc = getattr(m, 'scale', 1)
     size = tuple(v * sc + (v * sc) % 2 for v in (info['width'], info['height']))
     first = next((k for k in range(len(segs)) if not (d/f'seg_{k:05d}.nut').exists()), len(segs))  # where a rerun resumes
     if stab and first: stab.load(dict(np.load(d/f'state_{first - 1:05d}.npz')))
     todo = len(info['pts']) - (bisect_left(info['pts'], segs[first][0]) if first < len(segs) else len(info['pts']))
-    bar = frame_counter(todo, quiet)
+    bar = frame_counter(todo, quiet, callback=progress)
     fn = frame_model(m, strength, tile, precision, apply)
     last = len(segs) if max_segments is None else min(len(segs), first + max_segments)
     for k in range(first, last): _segment(src, segs[k], k, d, info, fn, stab, size, crf, batch, bar)

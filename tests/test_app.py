@@ -199,3 +199,20 @@ def test_space_requirements_match_the_package():
     want = set(p['dependencies']) | set(p['optional-dependencies']['app'])
     have = {l.strip() for l in (root/'requirements.txt').read_text().splitlines() if l.strip() and not l.startswith('#')}
     assert have == want, have ^ want
+
+def test_video_tab(server, tmp_path):
+    "The Video endpoint gives what `lesson7ext-restore clip.mp4` writes: every frame, the same sound."
+    from gradio_client import handle_file
+    import av
+    from lesson7ext.video import synthetic_clip
+    clip = synthetic_clip(tmp_path/'clip.mp4', n=16, size=(128, 96), rate=8, gop=8)
+    play, dl, msg = client(server, tmp_path/'dl').predict(handle_file(clip), 'photo', 18, api_name='/video')
+    assert msg.startswith('1 restored') and Path(dl).suffix == '.mp4' and play, msg
+    run('lesson7ext-restore', clip, '--out', tmp_path/'cli', '--quiet')
+    def frames(f):
+        with av.open(str(f)) as c: return [fr.to_ndarray(format='rgb24') for fr in c.decode(video=0)]
+    a, b = frames(dl), frames(tmp_path/'cli'/'clip.mp4')
+    assert len(a) == len(b) == 16 and all((x == y).all() for x, y in zip(a, b))
+    (tmp_path/'notes.mp4').write_text('not a video')
+    with pytest.raises(Exception) as e: client(server, tmp_path/'dl2').predict(handle_file(tmp_path/'notes.mp4'), 'photo', 18, api_name='/video')
+    assert 'notes.mp4' in str(e.value) and 'not a video' in str(e.value), str(e.value)
