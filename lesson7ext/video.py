@@ -112,7 +112,7 @@ def frame_rgb(f:av.VideoFrame) -> np.ndarray:
     return f.reformat(format='rgb24', src_color_range=f.color_range).to_ndarray()
 
 # %% ../nbs/05a_video.ipynb #e05052c5
-stabilizer_defaults = dict(output=(0.5, 16.), residual=(0.7, 16.), chroma=(0.9, 24.))  # (keep, occlusion), chosen on cockatoo.mp4 (bench/video.py)
+stabilizer_defaults = dict(output=(0.5, 16.), residual=(0.7, 16.), chroma=(0.95, 48.))  # (keep, occlusion), chosen on cockatoo.mp4 (bench/video.py)
 
 class Stabilizer:
     "Carry the previous frame's result along optical flow into this frame's and blend (flicker goes, motion stays); reset at scene cuts."
@@ -122,6 +122,7 @@ class Stabilizer:
                  occlusion:float=None, # Gray levels of flow mismatch at which a pixel takes none of it (default: as `keep`)
                  cut:float=24., # Mean mismatch (gray levels) that makes a scene cut: start afresh
                  flow_px:int=480, # Optical flow is computed at most this wide (then scaled up)
+                 chroma_sigma:float=None, # 'chroma': Gaussian blur of the colorizer's a, b first (default: the short side / 180 px)
                 ):
         store_attr()
         k, o = stabilizer_defaults[mode]
@@ -162,6 +163,7 @@ def __call__(self:Stabilizer, x:np.ndarray, y:np.ndarray) -> np.ndarray:
     out = self.mode == 'output'  # the flow and the mismatch from the restored frames: a noisy input would hide both
     gray = cv2.cvtColor(np.clip(y, 0, 255).astype(np.uint8) if out else x, cv2.COLOR_RGB2GRAY)
     corr = _lab(y)[..., 1:] if self.mode == 'chroma' else y.astype(np.float32) if out else y - x.astype(np.float32)
+    if self.mode == 'chroma': corr = cv2.GaussianBlur(corr, (0, 0), self.chroma_sigma or min(gray.shape) / 180)
     if self.prev_gray is not None and self.prev_gray.shape == gray.shape:
         m = flow_back(gray, self.prev_gray, self.flow_px)
         err = np.abs(cv2.remap(self.prev_gray, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32) - gray)
