@@ -33,7 +33,7 @@ RECIPES = dict(
     photo=dict(task='blind restoration of the photos people have: JPEG at any quality, noise, mild blur, web copies, scans; clean photos left alone',
                inputs='for the photos people have (the default): JPEGs, noise, blur, upscaled copies, scans; leaves clean photos alone',
                preset='photo', scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=110, epoch_size=1600, lr=1e-3,
-               loss='mse', align=16, hold_out_eval=True, then=[dict(epochs=90, lr=3e-4)]),
+               loss='mse', align=16, hold_out_eval=True, then=[dict(epochs=90, lr=3e-4), dict(epochs=150, lr=3e-4)]),
     lesson7=dict(task='restore the lesson\'s crappifier (text, JPEG q10-70, downscale to a 96-px short side)', preset='lesson7',
                  inputs="for the lesson's crappifier (small, numbered, JPEG-compressed copies); harms clean and lightly degraded photos",
                  scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=70, epoch_size=1600, lr=3e-3),
