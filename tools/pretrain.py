@@ -1,6 +1,6 @@
 """Train a model that lesson7ext ships, reproducibly and resumably.
 
-    python tools/pretrain.py NAME [--data ../shared/data] [--threads N] [--work DIR] [--score-only]
+    python tools/pretrain.py NAME [--data ../shared/data] [--threads N] [--work DIR] [--out DIR] [--train-only]
 
 NAME is one of `photo`, `lesson7`, `realistic`, `x4`, `colorize` (see `RECIPES`). Training data: CBSD68, Sun80
 (downscaled to a 480-px short side so its JPEG blocks vanish) and the photos bundled with scikit-image / scikit-learn
@@ -21,8 +21,8 @@ sys.path.insert(0, str(root))
 from fastai.vision.all import Callback, save_model, load_model
 from lesson7ext.images import open_image, atomic_write
 from lesson7ext.degrade import resize
-from lesson7ext.data import restoration_dls, sample_photos, extra_training_images
-from lesson7ext.train import restoration_learner
+from lesson7ext.data import restoration_dls, sample_photos, sample_names, extra_training_images
+from lesson7ext.train import restoration_learner, fit_budget, BudgetCheckpoint, resume_budget, TimeBudget
 from lesson7ext.zoo import export_restorer, weights_dir, load_restorer
 from lesson7ext.cli import demo_held_back
 LOSSES = dict(l1=F.l1_loss, mse=F.mse_loss)  # a recipe's `loss` (default l1); `bench/photo_recipe.py` chose MSE for `photo`
@@ -30,10 +30,12 @@ LOSSES = dict(l1=F.l1_loss, mse=F.mse_loss)  # a recipe's `loss` (default l1); `
 # One dict per shipped model: data preset, architecture (`RestoreUnet` keywords), crops, schedule; `then`: further one-cycle
 # stages, each from the previous one's end with a fresh optimizer (the checkpoint's epoch counts across stages).
 RECIPES = dict(
+    # `photo`: a wall-clock budget (`minutes`, `fit_budget`'s one-cycle over the clock) on a GPU machine (`tools/pretrain_gpu.sh`): a
+    # factor-2 U-Net sees several times the samples the factor-4 one saw in 137 min of CPU (tools/logs/photo_cpu.log, 3 stages, 566k crops).
     photo=dict(task='blind restoration of the photos people have: JPEG at any quality, noise, mild blur, web copies, scans; clean photos left alone',
                inputs='for the photos people have (the default): JPEGs, noise, blur, upscaled copies, scans; leaves clean photos alone',
-               preset='photo', scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=110, epoch_size=1600, lr=1e-3,
-               loss='mse', align=16, hold_out_eval=True, then=[dict(epochs=90, lr=3e-4), dict(epochs=150, lr=3e-4)]),
+               preset='photo', scale=1, model=dict(factor=2, nf=32), size=128, bs=64, minutes=7.5, epoch_size=128000, lr=1.5e-3,
+               loss='mse', align=16, hold_out_eval=True, workers=14),
     lesson7=dict(task='restore the lesson\'s crappifier (text, JPEG q10-70, downscale to a 96-px short side)', preset='lesson7',
                  inputs="for the lesson's crappifier (small, numbered, JPEG-compressed copies); harms clean and lightly degraded photos",
                  scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=70, epoch_size=1600, lr=3e-3),
@@ -66,11 +68,19 @@ def eval_files(data, work):
         out.append(dst)
     return out
 
+def bundled_photos():
+    "The photos bundled with this machine's scikit-image / scikit-learn (`sample_photos`, `extra_training_images`); a missing one is named and skipped."
+    out = []
+    for n in sample_names():
+        try: out += sample_photos([n])
+        except FileNotFoundError as e: print(f"skipped: {e}", flush=True)
+    return out + extra_training_images()
+
 def train_files(data, work, hold_out=False):
     "The training photos as PNGs in `work/train` (built once, deterministically); the validation photos among them."
     d, held = Path(work)/'train', set(eval_sun80(data)) if hold_out else set()
     srcs = ([('cbsd', f) for f in sorted((Path(data)/'CBSD68').glob('*.png'))] + [('sun', f) for f in sorted((Path(data)/'Sun80').glob('*')) if f not in held]
-            + [('bundled', f) for f in sample_photos() + extra_training_images() if f.stem not in demo_held_back])
+            + [('bundled', f) for f in bundled_photos() if f.stem not in demo_held_back])
     files = []
     for kind, f in srcs:
         dst = d/f'{kind}_{f.stem}.png'
@@ -108,10 +118,60 @@ class EpochCheckpoint(Callback):
 def learner(name, data, work):
     r = RECIPES[name]
     train, valid = train_files(data, work, r.get('hold_out_eval', False))
-    dls = restoration_dls(train, r['preset'], size=r['size'], bs=r['bs'], scale=r['scale'], valid_files=valid, epoch_size=r['epoch_size'], align=r.get('align', 1))
+    if shutil.disk_usage('/dev/shm').free < 2**30 if os.path.isdir('/dev/shm') else False:  # a container's small /dev/shm: workers pass batches through files
+        torch.multiprocessing.set_sharing_strategy('file_system')
+    workers = r.get('workers_cli', r.get('workers') if torch.cuda.is_available() else None)  # a GPU's data comes from worker processes; a CPU's from the main one
+    dls = restoration_dls(train, r['preset'], size=r['size'], bs=r['bs'], scale=r['scale'], valid_files=valid, epoch_size=r['epoch_size'],
+                          align=r.get('align', 1), num_workers=workers)
     learn = restoration_learner(dls, loss_func=LOSSES[r.get('loss', 'l1')], **r['model'])
     learn.train_files, learn.valid_files = train, valid
     return learn, train
+
+class BudgetLog(Callback):
+    "A budget run's log: per epoch, seeds set as `EpochCheckpoint` sets them, one line to the log and the state (epochs, minutes, samples) beside the checkpoint."
+    order = 71  # after `BudgetCheckpoint` (70) has written the epoch's weights
+    def __init__(self, name, state): self.model_name, self.state, self.last = name, dict(state), dict(state)
+    def before_fit(self): self.tb = next(c for c in self.learn.cbs if isinstance(c, TimeBudget))
+    def before_epoch(self):
+        seed = SEED + 1000 * (self.state['epoch'] + self.epoch)
+        random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+        self.dls.train.rng = random.Random(seed)
+    def after_batch(self):
+        if self.training: self.state['samples'] += len(self.xb[0])
+    def after_epoch(self):
+        vals = dict(zip(self.recorder.metric_names[1:-1], map(float, self.recorder.log[1:-1])))
+        st = self.last = dict(self.state, epoch=self.state['epoch'] + self.epoch + 1, minutes=self.tb.minutes_spent, **vals)
+        atomic_write(ckpt_dir/f'{self.model_name}.json', json.dumps(st).encode())
+        with open(log_dir/f'{self.model_name}.log', 'a') as f: f.write(json.dumps(dict(time=time.strftime('%Y-%m-%d %H:%M:%S'), **st)) + '\n')
+        print(f"{self.model_name} epoch {st['epoch']}: " + ', '.join(f'{k} {v:.4f}' for k, v in vals.items())
+              + f", {st['samples']} samples, {st['minutes']:.2f} of {self.tb.minutes:g} min", flush=True)
+
+def hardware(learn, threads):
+    "Where a run trains: the GPU and its DataLoader workers, or the CPU and its threads."
+    if learn.dls.device is not None and learn.dls.device.type == 'cuda':
+        return f"{torch.cuda.get_device_name()}, {learn.dls.train.fake_l.num_workers} DataLoader workers on {os.cpu_count()} CPU cores ({cpu_name()})"
+    return f"{cpu_name()}, {threads} thread(s), CPU"
+
+def run_budget(name, learn, minutes):
+    "Train (or resume) a budget recipe: `fit_budget` over `minutes` of wall clock, checkpointed every minute; the state (done, epochs, minutes, samples)."
+    r, ck, js = RECIPES[name], ckpt_dir/f'{name}.pth', ckpt_dir/f'{name}.json'
+    key = json.dumps(dict(r, minutes=minutes), sort_keys=True)
+    state = json.loads(js.read_text()) if js.exists() else dict(epoch=0, minutes=0., samples=0)
+    if state.get('done'):
+        load_model(ck, learn.model, None, with_opt=False)
+        return state
+    spent = resume_budget(learn, ck, key)
+    if spent: print(f"{name}: resuming after {spent:.1f} of {minutes:g} minutes ({state['samples']} samples)", flush=True)
+    else: state = dict(epoch=0, minutes=0., samples=0)
+    state['torch'] = torch.__version__
+    state['hardware'] = ', then '.join(dict.fromkeys(filter(None, [state.get('hardware'), hardware(learn, torch.get_num_threads())])))
+    log = BudgetLog(name, state)
+    fit_budget(learn, minutes, lr=r['lr'], cbs=[BudgetCheckpoint(ck, key, every=60), log], spent=spent)
+    buf = io.BytesIO(); save_model(buf, learn.model, learn.opt, with_opt=True)
+    atomic_write(ck, buf.getvalue())  # the weights at the schedule's end
+    state = dict(log.last, samples=log.state['samples'], minutes=log.tb.minutes_spent, done=True, steps_per_epoch=len(learn.dls.train))
+    atomic_write(js, json.dumps(state).encode())
+    return state
 
 def gan_stage(name, learn):
     "The recipe's NoGAN stages after the generator (critic pretraining, GAN phase; resumable in `ckpt_dir/NAME_nogan`): the generator."
@@ -132,10 +192,12 @@ def stages(name):
     return out
 
 def run(name, data, work):
-    "Train (or resume) `name` through its stages; returns the learner, the training files and the state (epochs, minutes)."
+    "Train (or resume) `name` through its stages or its budget; returns the learner, the training files and the state (epochs, minutes)."
     r = RECIPES[name]
     torch.manual_seed(SEED)
     learn, train = learner(name, data, work)
+    ckpt_dir.mkdir(parents=True, exist_ok=True); log_dir.mkdir(parents=True, exist_ok=True)
+    if 'minutes' in r: return learn, train, run_budget(name, learn, r['minutes'])
     state = json.loads((ckpt_dir/f'{name}.json').read_text()) if (ckpt_dir/f'{name}.json').exists() else dict(epoch=0, minutes=0.)
     if not state['epoch'] and r.get('init'):  # a fresh start from another shipped model (same architecture)
         learn.model.load_state_dict(load_restorer(r['init']).state_dict())
@@ -170,20 +232,29 @@ def cpu_name():
     try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
     except (OSError, StopIteration): return platform.processor() or platform.machine()
 
+def recipe_card(name, train, state):
+    "The card's `recipe`: what trained the model (stages of epochs, or a wall-clock budget with the epochs and samples it reached)."
+    r = RECIPES[name]
+    common = dict(script='tools/pretrain.py', preset=r['preset'], scale=r['scale'], model=r['model'], size=r['size'], bs=r['bs'], epoch_size=r['epoch_size'],
+                  lr=r['lr'], loss=r.get('loss', 'l1'), align=r.get('align', 1), seed=SEED, init=r.get('init'), gan=r.get('gan'))
+    if 'minutes' in r:
+        return dict(common, schedule="fit_budget: fit_one_cycle's schedule laid over the wall clock", budget_minutes=r['minutes'],
+                    epochs=state['epoch'], samples=state['samples'], steps=round(state['samples'] / r['bs']))
+    per_epoch = len(train) * math.ceil(r['epoch_size'] / len(train))  # `restoration_dls` repeats the photos to at least `epoch_size` crops
+    return dict(common, epochs=sum(n for _, n, _ in stages(name)), samples=sum(n for _, n, _ in stages(name)) * per_epoch,
+                schedule='fit_one_cycle' + (' per stage, each from the previous one\'s end with a fresh optimizer' if r.get('then') else ''),
+                stages=[dict(epochs=n, lr=lr) for _, n, lr in stages(name)])
+
 def card(name, train, state, scores, threads):
     r = RECIPES[name]
     kinds = sorted({f.name.split('_')[0] for f in train})
-    per_epoch = len(train) * math.ceil(r['epoch_size'] / len(train))  # `restoration_dls` repeats the photos to at least `epoch_size` crops
+    hw = state.get('hardware') or f"{cpu_name()}, {threads} thread(s), " + (torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU')
     return dict(name=name, task=r['task'], inputs=r['inputs'], data=dict(sources=dict(cbsd='CBSD68 (68 photos, 481x321)', sun='Sun80 downscaled to a 480-px short side',
                 bundled='scikit-image / scikit-learn photos except ' + ', '.join(demo_held_back)), used=kinds, n_photos=len(train),
                 never='CSet5' + (', nor the 10 Sun80 photos bench/photos.py evaluates on (every 8th by name)' if r.get('hold_out_eval') else '')),
-                recipe=dict(script='tools/pretrain.py', preset=r['preset'], scale=r['scale'], model=r['model'], size=r['size'], bs=r['bs'],
-                            epochs=sum(n for _, n, _ in stages(name)), epoch_size=r['epoch_size'], samples=sum(n for _, n, _ in stages(name)) * per_epoch,
-                            schedule='fit_one_cycle' + (' per stage, each from the previous one\'s end with a fresh optimizer' if r.get('then') else ''),
-                            stages=[dict(epochs=n, lr=lr) for _, n, lr in stages(name)], lr=r['lr'], loss=r.get('loss', 'l1'), align=r.get('align', 1), seed=SEED, init=r.get('init'), gan=r.get('gan')),
-                minutes=round(state['minutes'], 1), **({'gan_minutes': round(state['gan_minutes'], 1)} if 'gan_minutes' in state else {}), hardware=f"{cpu_name()}, {threads} thread(s), "
-                + (torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU'), torch=torch.__version__, commit=commit(),
-                date=time.strftime('%Y-%m-%d'), scores=scores)
+                recipe=recipe_card(name, train, state), minutes=round(state['minutes'], 1),
+                **({'gan_minutes': round(state['gan_minutes'], 1)} if 'gan_minutes' in state else {}), hardware=hw,
+                torch=state.get('torch', torch.__version__), commit=commit(), date=time.strftime('%Y-%m-%d'), scores=scores)
 
 def scores(name, model, data):
     "Held-out scores on CSet5 (the protocol of `losses.heldout_scores`; `bench/pretrained.py` prints the same)."
@@ -233,7 +304,7 @@ def finish(name, learn, train, state, data, threads):
     out = export_restorer(model, out_dir/f'{name}.safetensors', scale=RECIPES[name]['scale'], card=dict(card(name, train, state, sc, threads), **cal))
     os.chmod(out, 0o644)
     print(f"wrote {out}: {json.dumps(sc)}", flush=True)
-    for f in (ckpt_dir/f'{name}.pth', ckpt_dir/f'{name}.json'): f.unlink(missing_ok=True)
+    for f in (ckpt_dir/f'{name}.pth', ckpt_dir/f'{name}.json', ckpt_dir/f'{name}.pth.json'): f.unlink(missing_ok=True)
     shutil.rmtree(ckpt_dir/f'{name}_nogan', ignore_errors=True)
 
 def recard(name):
@@ -253,17 +324,23 @@ def main():
     p.add_argument('--threads', type=int, default=None, help='intra-op threads (default: torch\'s)')
     p.add_argument('--epochs', type=int, help='override the recipe (quick checks; the card records it)')
     p.add_argument('--epoch-size', type=int, help='override the recipe (quick checks)')
+    p.add_argument('--minutes', type=float, help='override a budget recipe\'s wall-clock minutes (the card records what was reached)')
+    p.add_argument('--bs', type=int, help='override the recipe\'s batch size')
+    p.add_argument('--workers', type=int, help='override the recipe\'s DataLoader workers on a GPU')
+    p.add_argument('--train-only', action='store_true', help='stop after training, keeping the checkpoint: rerun without it (e.g. on another machine) to score and write the model')
     p.add_argument('--out', help=f'folder of the finished model and of the checkpoints (default: {weights_dir} and {ckpt_dir})')
     p.add_argument('--recard', action='store_true', help="only rewrite the shipped model's card with the recipe's `inputs` line")
     p.add_argument('--from-shipped', action='store_true', help="start from the shipped model, as the end of the stages its card lists (for stages added since)")
     a = p.parse_args()
     if a.out: ckpt_dir = log_dir = out_dir = Path(a.out)
     if a.recard: return recard(a.name)
-    for k in ('epochs', 'epoch_size'):
+    for k in ('epochs', 'epoch_size', 'minutes', 'bs'):
         if getattr(a, k): RECIPES[a.name][k] = getattr(a, k)
+    if a.workers is not None: RECIPES[a.name]['workers_cli'] = a.workers  # on any machine
     if a.threads: torch.set_num_threads(a.threads)
     if a.from_shipped and not (ckpt_dir/f'{a.name}.json').exists(): from_shipped(a.name)
     learn, train, state = run(a.name, a.data, a.work)
+    if a.train_only: return print(f"{a.name}: trained ({state['minutes']:.1f} min); checkpoint in {ckpt_dir}", flush=True)
     finish(a.name, learn, train, state, a.data, torch.get_num_threads())
 
 if __name__ == '__main__': main()

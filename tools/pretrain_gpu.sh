@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Train `photo` on a CUDA machine, then score and ship it anywhere.
+#
+#   bash tools/pretrain_gpu.sh OUT [MINUTES]     # on the GPU machine, from the repo root
+#
+# The GPU machine needs torch, torchvision, scikit-image, scikit-learn, accelerate and safetensors; fastai and the
+# pure-Python packages it needs can come as wheels in `.whl/` (installed into /tmp/site, no network), and the training
+# photos as `.gpudata/` (CBSD68/ and Sun80/ copied from ../shared/data) when ../shared/data is not there. It trains
+# `tools/pretrain.py photo --train-only` for MINUTES (default: the recipe's) with the recipe's DataLoader workers and
+# leaves in OUT the checkpoint (photo.pth, photo.pth.json), the state (photo.json), the per-epoch log (photo.log) and
+# the whole output (photo_gpu.log). Back on any machine (the CPU here):
+#
+#   cp OUT/photo.pth OUT/photo.pth.json OUT/photo.json tools/checkpoints/ && cat OUT/photo.log >> tools/logs/photo.log
+#   python tools/pretrain.py photo     # sees the finished budget: calibrates, scores, writes lesson7ext/weights/photo.safetensors
+set -euo pipefail
+out=${1:?usage: bash tools/pretrain_gpu.sh OUT [MINUTES]}
+mkdir -p "$out"
+export PYTHONUNBUFFERED=1
+if [ -d .whl ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
+  export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+fi
+data=../shared/data; [ -d "$data/CBSD68" ] || data=.gpudata
+python3 -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print(torch.cuda.get_device_name(), 'torch', torch.__version__)"
+python3 tools/pretrain.py photo --data "$data" --work /tmp/lesson7ext-pretrain --out "$out" --threads 2 --train-only \
+  ${2:+--minutes "$2"} 2>&1 | tee "$out/photo_gpu.log"
