@@ -45,7 +45,7 @@ def open_image(fn:Path, # Image file
                draft_fn=None, # Called with the upright `(w,h)`; returns a smaller `(w,h)` to decode a JPEG at, or `None`
                rgb:bool=True, # Convert to RGB (`to_rgb`); `False` keeps the mode (gray, alpha, 16-bit...)
               ) -> Image.Image:
-    "Open `fn` as an upright (RGB) image (a JPEG's quantization tables in `info['jpeg_qtables']`), or raise `BadImage` with a one-line reason."
+    "Open `fn` as an upright (RGB) image (a JPEG's quantization tables in `info['jpeg_qtables']`, `info['jpeg_grid']` when its pixels lie as stored), or raise `BadImage` with a one-line reason."
     fn = Path(fn)
     try:
         if fn.is_symlink() and not fn.exists(): raise BadImage('broken symbolic link')
@@ -62,9 +62,11 @@ def open_image(fn:Path, # Image file
                 if t is not None: img.draft(None, (t[1], t[0]) if orient in (5, 6, 7, 8) else t)
             img.load()
             qt = getattr(img, 'quantization', None)  # a JPEG's tables: they say its quality (`restore.jpeg_quality`)
+            grid = bool(qt) and orient == 1 and img.size == (w, h) and img.mode in ('RGB', 'L')  # its pixels on the file's 8x8 blocks
             img = ImageOps.exif_transpose(img)
             img = to_rgb(img) if rgb else img
             if qt: img.info['jpeg_qtables'] = qt
+            if grid: img.info['jpeg_grid'] = True  # `restore.jpeg_consistent` may use the tables block by block
             return img
     except BadImage: raise
     except FileNotFoundError: raise BadImage('file not found')

@@ -21,7 +21,7 @@ from .zoo import *
 
 # %% auto #0
 __all__ = ['bf16_fast', 'precision_autocast', 'ijg_tables', 'jpeg_quality', 'estimate_jpeg_quality', 'image_quality',
-           'restore_tensor', 'default_strength', 'cached_restorer', 'restore']
+           'jpeg_grid_table', 'jpeg_consistent', 'restore_tensor', 'default_strength', 'cached_restorer', 'restore']
 
 # %% ../nbs/04a_restore.ipynb #fb1b861a
 def bf16_fast(device=None, # Device to check (default: CUDA if available, else CPU)
@@ -87,6 +87,40 @@ def image_quality(img:Image.Image, # An image opened from a file
     if q is not None: return dict(quality=q, source='tables')
     q = estimate_jpeg_quality(img)
     return dict(quality=q, source='estimated' if q is not None else None)
+
+# %% ../nbs/04a_restore.ipynb #2fb17103
+def jpeg_grid_table(img:Image.Image, # An image as opened from a file (`open_image` or `Image.open`)
+                   ) -> np.ndarray:
+    "The luma quantization table (8x8) of a JPEG whose pixels lie on the file's 8x8 block grid, else `None`."
+    qt = getattr(img, 'quantization', None)
+    if qt and img.mode in ('RGB', 'L') and (getattr(img, 'decoderconfig', None) or (1,))[0] in (0, 1): pass  # opened with Pillow, not drafted
+    elif img.info.get('jpeg_grid') and img.info.get('jpeg_qtables'): qt = img.info['jpeg_qtables']  # `open_image`: upright as stored
+    else: return None
+    return np.maximum(np.asarray(qt[0], dtype=np.float64), 1).reshape(8, 8) if 0 in qt else None
+
+def _blocks(a):
+    "`(H,W)` -> `(H//8, W//8, 8, 8)`: the whole 8x8 blocks of `a`."
+    H, W = a.shape[0] // 8 * 8, a.shape[1] // 8 * 8
+    return a[:H, :W].reshape(H // 8, 8, W // 8, 8).swapaxes(1, 2)
+
+def jpeg_consistent(x:np.ndarray, # The decoded JPEG, `(H,W,3)` RGB in 0-255
+                    y:np.ndarray, # A restoration of it, the same shape, 0-255 (float)
+                    table:np.ndarray, # Its luma quantization table, 8x8 (`jpeg_grid_table`)
+                    slack:float=1., # How far a coefficient may lie from the file's, in quantization steps (0.5: exactly the file's bins)
+                   ) -> np.ndarray:
+    "`y` with each whole 8x8 block's luma DCT coefficients clipped to within `slack` quantization steps of `x`'s."
+    from scipy.fft import dctn, idctn
+    luma = lambda a: a[..., 0] * np.float32(0.299) + a[..., 1] * np.float32(0.587) + a[..., 2] * np.float32(0.114)  # JFIF's Y
+    x, y, table = np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.float32), np.asarray(table, dtype=np.float32)  # a 12-MP photo stays small
+    ly = luma(y)
+    k = np.round(dctn(_blocks(luma(x)) - 128, axes=(-2, -1), norm='ortho') / table)  # the file's coefficients
+    d = np.clip(dctn(_blocks(ly) - 128, axes=(-2, -1), norm='ortho'), (k - slack) * table, (k + slack) * table)
+    new = ly.copy()
+    h, w = d.shape[0] * 8, d.shape[1] * 8
+    new[:h, :w] = (idctn(d, axes=(-2, -1), norm='ortho') + 128).swapaxes(1, 2).reshape(h, w)
+    new -= ly
+    out = y + new[..., None]  # the same change to R, G and B changes Y alone
+    return np.clip(out, 0, 255, out=out)
 
 # %% ../nbs/04a_restore.ipynb #c61e7257
 def _ramp(n, overlap, lo_edge, hi_edge):
@@ -173,6 +207,7 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
             precision:str='fp32', # 'fp32', 'bf16', 'fp16' (CUDA) or 'auto' (`precision_autocast`)
             strength:float=None, # 0: the input unchanged, 1: the model's full correction (default: `default_strength`)
             progress=None, # Called as `progress(done, total)` after each tile
+            consistent:bool=True, # Keep a JPEG's restoration within what its file says (`jpeg_consistent`)
            ) -> Image.Image:
     "Restore PIL `img` with `model` at `strength`; returns an image of the same mode family and `scale` times the size."
     model = cached_restorer(model) if isinstance(model, (str, Path)) else model
@@ -189,6 +224,8 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
     model.eval()
     try: y = restore_tensor(model, a, tile, overlap, getattr(model, 'stats', imagenet_stats), precision, progress) if s else a
     finally: model.train(was)
+    t = jpeg_grid_table(img) if consistent and scale == 1 and s else None
+    if t is not None: y = torch.from_numpy(jpeg_consistent(a.permute(1, 2, 0).numpy() * 255, y.permute(1, 2, 0).numpy() * 255, t) / 255).permute(2, 0, 1)
     if s != 1: y = a + s * (y - a)
     res = Image.fromarray((y.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
     if mode in ('L', 'LA', 'I', 'I;16', 'I;16B', 'I;16L', 'F', '1'): res = res.convert('L')

@@ -128,7 +128,7 @@ def restoration_learner(dls, # From `restoration_dls`
     metrics = ifnone(metrics, [PSNRMetric(border), SSIMMetric(border)])
     if arch == 'fast' or isinstance(arch, nn.Module):
         model = arch if isinstance(arch, nn.Module) else RestoreUnet(**kwargs)
-        learn = Learner(dls, model, loss_func=ifnone(loss_func, default_loss(dls.device)), opt_func=Adam, wd=wd, metrics=metrics)
+        learn = Learner(dls, model, loss_func=loss_func if loss_func is not None else default_loss(dls.device), opt_func=Adam, wd=wd, metrics=metrics)
     else:
         kw = dict(blur=True, norm_type=NormType.Weight, self_attention=True, y_range=(-3., 3.), **kwargs)
         loss_func = ifnone(loss_func, FeatureLoss())
