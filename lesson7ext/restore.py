@@ -99,28 +99,35 @@ def jpeg_grid_table(img:Image.Image, # An image as opened from a file (`open_ima
     return np.maximum(np.asarray(qt[0], dtype=np.float64), 1).reshape(8, 8) if 0 in qt else None
 
 def _blocks(a):
-    "`(H,W)` -> `(H//8, W//8, 8, 8)`: the whole 8x8 blocks of `a`."
+    "`(H,W)` -> `(H//8 * W//8, 8, 8)`: the whole 8x8 blocks of `a`, row by row."
     H, W = a.shape[0] // 8 * 8, a.shape[1] // 8 * 8
-    return a[:H, :W].reshape(H // 8, 8, W // 8, 8).swapaxes(1, 2)
+    return a[:H, :W].reshape(H // 8, 8, W // 8, 8).transpose(1, 2).reshape(-1, 8, 8)
 
-def jpeg_consistent(x:np.ndarray, # The decoded JPEG, `(H,W,3)` RGB in 0-255
-                    y:np.ndarray, # A restoration of it, the same shape, 0-255 (float)
+@lru_cache(maxsize=1)
+def _dct8() -> torch.Tensor:
+    "The orthonormal 8-point DCT-II matrix: `C @ block @ C.T` are a block's JPEG coefficients (level-shifted)."
+    n = torch.arange(8, dtype=torch.float64)
+    c = torch.cos(torch.pi * (2 * n[None] + 1) * n[:, None] / 16) * 0.5
+    c[0] /= 2 ** 0.5
+    return c.float()
+
+def jpeg_consistent(x:torch.Tensor, # The decoded JPEG, `(3,H,W)` RGB in [0,1]
+                    y:torch.Tensor, # A restoration of it, the same shape
                     table:np.ndarray, # Its luma quantization table, 8x8 (`jpeg_grid_table`)
                     slack:float=1., # How far a coefficient may lie from the file's, in quantization steps (0.5: exactly the file's bins)
-                   ) -> np.ndarray:
+                   ) -> torch.Tensor:
     "`y` with each whole 8x8 block's luma DCT coefficients clipped to within `slack` quantization steps of `x`'s."
-    from scipy.fft import dctn, idctn
-    luma = lambda a: a[..., 0] * np.float32(0.299) + a[..., 1] * np.float32(0.587) + a[..., 2] * np.float32(0.114)  # JFIF's Y
-    x, y, table = np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.float32), np.asarray(table, dtype=np.float32)  # a 12-MP photo stays small
-    ly = luma(y)
-    k = np.round(dctn(_blocks(luma(x)) - 128, axes=(-2, -1), norm='ortho') / table)  # the file's coefficients
-    d = np.clip(dctn(_blocks(ly) - 128, axes=(-2, -1), norm='ortho'), (k - slack) * table, (k + slack) * table)
-    new = ly.copy()
-    h, w = d.shape[0] * 8, d.shape[1] * 8
-    new[:h, :w] = (idctn(d, axes=(-2, -1), norm='ortho') + 128).swapaxes(1, 2).reshape(h, w)
-    new -= ly
-    out = y + new[..., None]  # the same change to R, G and B changes Y alone
-    return np.clip(out, 0, 255, out=out)
+    C, Q = _dct8(), torch.as_tensor(table, dtype=torch.float32)
+    w = torch.tensor([0.299, 0.587, 0.114])[:, None, None] * 255  # JFIF's Y, in 0-255 levels
+    lx, ly = (x * w).sum(0), (y * w).sum(0)
+    k = torch.round(C @ _blocks(lx) @ C.T / Q)  # the file's coefficients (the level shift only moves DC, in both)
+    d = C @ _blocks(ly) @ C.T
+    d = torch.minimum(torch.maximum(d, (k - slack) * Q), (k + slack) * Q) - d
+    H, W = lx.shape[0] // 8 * 8, lx.shape[1] // 8 * 8
+    delta = torch.zeros_like(ly)
+    delta[:H, :W] = (C.T @ d @ C).reshape(H // 8, W // 8, 8, 8).transpose(1, 2).reshape(H, W)
+    return (y + delta / 255).clamp(0, 1)  # the same change to R, G and B changes Y alone
+
 
 # %% ../nbs/04a_restore.ipynb #c61e7257
 def _ramp(n, overlap, lo_edge, hi_edge):
@@ -225,7 +232,7 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
     try: y = restore_tensor(model, a, tile, overlap, getattr(model, 'stats', imagenet_stats), precision, progress) if s else a
     finally: model.train(was)
     t = jpeg_grid_table(img) if consistent and scale == 1 and s else None
-    if t is not None: y = torch.from_numpy(jpeg_consistent(a.permute(1, 2, 0).numpy() * 255, y.permute(1, 2, 0).numpy() * 255, t) / 255).permute(2, 0, 1)
+    if t is not None: y = jpeg_consistent(a, y, t)
     if s != 1: y = a + s * (y - a)
     res = Image.fromarray((y.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
     if mode in ('L', 'LA', 'I', 'I;16', 'I;16B', 'I;16L', 'F', '1'): res = res.convert('L')
