@@ -120,11 +120,13 @@ def test_train_killed_then_resumed(tmp_path):
     src = tmp_path/'s'; src.mkdir()
     for p in sample_photos(['chelsea', 'coffee', 'rocket']): shutil.copy(p, src/p.name)
     model = tmp_path/'m.safetensors'
-    cmd = ['lesson7ext-train', str(src), '--out', str(model), '--minutes', '3.0', '--size', '64', '--bs', '4', '--quiet']  # minutes of window to interrupt it: the whole suite loads 2 cores
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cmd = ['lesson7ext-train', str(src), '--out', str(model), '--minutes', '1.0', '--size', '64', '--bs', '4', '--quiet']  # a window of 50 s to interrupt it, under load too
+    # Ctrl-C as in a terminal: the child starts with SIGINT's default action whatever this worker inherited (in the full
+    # suite the xdist worker had SIGINT ignored, and an ignored signal stays ignored across exec: the run never stopped)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     meta = tmp_path/'m.safetensors.partial.json'
     t0 = time.time()
-    while time.time() - t0 < 300 and p.poll() is None and not (meta.exists() and json.loads(meta.read_text())['spent'] > 0.15): time.sleep(0.5)
+    while time.time() - t0 < 120 and p.poll() is None and not (meta.exists() and json.loads(meta.read_text())['spent'] > 0.15): time.sleep(0.5)
     assert p.poll() is None, f"lesson7ext-train ended (exit {p.returncode}) before it could be interrupted, {time.time() - t0:.0f} s after its start"
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
@@ -134,7 +136,7 @@ def test_train_killed_then_resumed(tmp_path):
     assert r.returncode == 0 and 'resuming an interrupted run' in r.stdout, (r.stdout, r.stderr[-1500:])
     card = model_card(model)
     assert abs(card['resumed_at'] - spent) < 1e-3 and spent > 0.15
-    assert abs(card['trained_minutes'] - 3.0) < 0.3, card        # the two parts use the budget (within 10 %)
+    assert abs(card['trained_minutes'] - 1.0) < 0.1, card        # the two parts use the budget (within 10 %)
     assert abs(card['final_lr'] - 3e-3 / 1e5) < 1e-9, card          # and end at the schedule's end, as an uninterrupted run
     assert not meta.exists() and not (tmp_path/'m.safetensors.partial').exists()
 
