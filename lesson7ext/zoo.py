@@ -221,7 +221,8 @@ def card_rows(card:dict, # From `model_card`
     rows = [('task', card.get('task', '?')), *([('inputs', card['inputs'])] if card.get('inputs') else []),
             ('data', f"{d.get('n_photos', '?')} photos: " + '; '.join(d.get('sources', {}).get(k, k) for k in d.get('used', [])) + f"; never {d.get('never', 'CSet5')}"),
             ('recipe', f"RestoreUnet({arch}), {r.get('epochs', '?')} epochs, {r.get('samples', '?')} crops of {r.get('size', '?')} px, batch {r.get('bs', '?')}, "
-                       f"one cycle to lr {r.get('lr', '?')}, {loss_names.get(r.get('loss', 'l1'), r.get('loss'))}" + (f", from {r['init']}" if r.get('init') else '') + (', then NoGAN' if r.get('gan') else '')),
+                       f"one cycle to lr {r.get('lr', '?')}, {loss_names.get(r.get('loss', 'l1'), r.get('loss'))}" + (f", from {r['init']}" if r.get('init') else '') + (', then NoGAN' if r.get('gan') else '')
+                       + (f", the cycle laid over {r['budget_minutes']:g} min of wall clock (fit_budget)" if r.get('budget_minutes') else '')),
             ('trained', f"{card.get('minutes', '?')} min on {card.get('hardware', '?')}, torch {card.get('torch', '?')}, commit {str(card.get('commit'))[:10]}, {card.get('date', '')}"),
             *ypsnr,
             ('colour shift', f"{m.get('colour_shift', nan):.2f}/255 (largest channel-mean difference)")]
