@@ -9,7 +9,9 @@ except the demo's held-back ones; never CSet5. `photo` also leaves out the Sun80
 overwritten atomically, with the optimizer) and logs one line per epoch to `tools/logs/NAME.log`; rerunning the same
 command resumes from the checkpoint with the same schedule and seeds. When the last epoch is done it scores the model
 on held-out CSet5, writes `lesson7ext/weights/NAME.safetensors` with its model card in the metadata, and deletes the
-checkpoint. Commit the checkpoint when a session stops before that.
+checkpoint. Commit the checkpoint when a session stops before that. A recipe with `minutes` (`photo`) trains on a
+wall-clock budget instead (`fit_budget`, checkpointed every minute and after each epoch, resumable the same way);
+`tools/pretrain_gpu.sh` runs it on a GPU machine with `--train-only`, and this script, rerun here, finishes it.
 """
 import argparse, io, json, math, os, shutil, platform, random, subprocess, sys, time, warnings
 from pathlib import Path
