@@ -8,7 +8,11 @@
 # photos as `.gpudata/` (CBSD68/ and Sun80/ copied from ../shared/data) when ../shared/data is not there. It trains
 # `tools/pretrain.py photo --train-only` for MINUTES (default: the recipe's) with the recipe's DataLoader workers and
 # leaves in OUT the checkpoint (photo.pth, photo.pth.json), the state (photo.json), the per-epoch log (photo.log) and
-# the whole output (photo_gpu.log). Back on any machine (the CPU here):
+# the whole output (photo_gpu.log). The wheels of the run that trained the shipped model (Python 3.12 there), fetched
+# here with `pip download --no-deps --only-binary=:all: --python-version 3.12 --platform manylinux_2_28_x86_64
+# --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .whl fastai==2.8.12 fastcore==2.2.41
+# fastdownload==0.0.8 fastprogress==1.0.3 fasttransform==0.0.5 plum-dispatch==2.9.0 beartype==0.23.1`
+# (fastprogress 1.0.3: 1.1 needs python-fasthtml). Back on any machine (the CPU here):
 #
 #   cp OUT/photo.pth OUT/photo.pth.json OUT/photo.json tools/checkpoints/ && cat OUT/photo.log >> tools/logs/photo.log
 #   python tools/pretrain.py photo     # sees the finished budget: calibrates, scores, writes lesson7ext/weights/photo.safetensors
