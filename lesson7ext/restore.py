@@ -92,11 +92,10 @@ def image_quality(img:Image.Image, # An image opened from a file
 def jpeg_grid_table(img:Image.Image, # An image as opened from a file (`open_image` or `Image.open`)
                    ) -> np.ndarray:
     "The luma quantization table (8x8) of a JPEG whose pixels lie on the file's 8x8 block grid, else `None`."
-    qt = getattr(img, 'quantization', None)
-    if qt and img.mode in ('RGB', 'L') and (getattr(img, 'decoderconfig', None) or (1,))[0] in (0, 1): pass  # opened with Pillow, not drafted
-    elif img.info.get('jpeg_grid') and img.info.get('jpeg_qtables'): qt = img.info['jpeg_qtables']  # `open_image`: upright as stored
-    else: return None
-    return np.maximum(np.asarray(qt[0], dtype=np.float64), 1).reshape(8, 8) if 0 in qt else None
+    as_decoded = img.mode in ('RGB', 'L') and (getattr(img, 'decoderconfig', None) or (1,))[0] in (0, 1)  # opened with Pillow, not drafted
+    qt = getattr(img, 'quantization', None) if as_decoded else None
+    if not qt and img.info.get('jpeg_grid'): qt = img.info.get('jpeg_qtables')  # `open_image`: upright as stored
+    return np.maximum(np.asarray(qt[0], dtype=np.float64), 1).reshape(8, 8) if qt and 0 in qt else None
 
 def _blocks(a):
     "`(H,W)` -> `(H//8 * W//8, 8, 8)`: the whole 8x8 blocks of `a`, row by row."

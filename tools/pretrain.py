@@ -95,14 +95,27 @@ def train_files(data, work, hold_out=False):
     valid = files[::25]
     return [f for f in files if f not in valid], valid
 
+def seed_epoch(dls, epoch):
+    "Seeds for the run's `epoch`-th epoch (counted across stages): the same crops and degradations when a run resumes."
+    seed = SEED + 1000 * epoch
+    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+    dls.train.rng = random.Random(seed)
+
+def epoch_values(recorder):
+    "The last epoch's losses and metrics by name."
+    return dict(zip(recorder.metric_names[1:-1], map(float, recorder.log[1:-1])))
+
+def log_epoch(name, state):
+    "The epoch's state beside the checkpoint (`NAME.json`, atomically) and as one line of `NAME.log`."
+    atomic_write(ckpt_dir/f'{name}.json', json.dumps(state).encode())
+    with open(log_dir/f'{name}.log', 'a') as f: f.write(json.dumps(dict(time=time.strftime('%Y-%m-%d %H:%M:%S'), **state)) + '\n')
+
 class EpochCheckpoint(Callback):
     "After each epoch: checkpoint (model and optimizer, atomically) and one log line with the epoch's numbers."
     order = 65  # after the recorder has the epoch's metrics
     def __init__(self, name, done, minutes, offset=0): self.model_name, self.done, self.minutes0, self.offset = name, done, minutes, offset
     def before_epoch(self):
-        seed = SEED + 1000 * (self.offset + self.epoch)
-        random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
-        self.dls.train.rng = random.Random(seed)
+        seed_epoch(self.dls, self.offset + self.epoch)
         self.t0 = time.time()
     def after_epoch(self):
         if self.epoch < self.done: return
@@ -110,19 +123,17 @@ class EpochCheckpoint(Callback):
         buf = io.BytesIO()
         save_model(buf, self.model, self.opt, with_opt=True)
         atomic_write(ckpt_dir/f'{self.model_name}.pth', buf.getvalue())  # the package's one atomic write (temporary name, then rename)
-        vals = dict(zip(self.recorder.metric_names[1:-1], map(float, self.recorder.log[1:-1])))
-        state = dict(epoch=self.offset + self.epoch + 1, minutes=minutes, **vals)
-        atomic_write(ckpt_dir/f'{self.model_name}.json', json.dumps(state).encode())
+        vals = epoch_values(self.recorder)
+        log_epoch(self.model_name, dict(epoch=self.offset + self.epoch + 1, minutes=minutes, **vals))
         self.minutes0 = minutes
-        with open(log_dir/f'{self.model_name}.log', 'a') as f: f.write(json.dumps(dict(time=time.strftime('%Y-%m-%d %H:%M:%S'), **state)) + '\n')
         print(f"{self.model_name} epoch {self.offset + self.epoch + 1}/{self.offset + self.n_epoch}: " + ', '.join(f'{k} {v:.4f}' for k, v in vals.items()) + f", {minutes:.1f} min", flush=True)
 
-def learner(name, data, work):
+def learner(name, data, work, workers=None):
     r = RECIPES[name]
     train, valid = train_files(data, work, r.get('hold_out_eval', False))
-    if shutil.disk_usage('/dev/shm').free < 2**30 if os.path.isdir('/dev/shm') else False:  # a container's small /dev/shm: workers pass batches through files
+    if os.path.isdir('/dev/shm') and shutil.disk_usage('/dev/shm').free < 2**30:  # a container's small /dev/shm: workers pass batches through files
         torch.multiprocessing.set_sharing_strategy('file_system')
-    workers = r.get('workers_cli', r.get('workers') if torch.cuda.is_available() else None)  # a GPU's data comes from worker processes; a CPU's from the main one
+    if workers is None and torch.cuda.is_available(): workers = r.get('workers')  # a GPU's data comes from worker processes; a CPU's from the main one
     dls = restoration_dls(train, r['preset'], size=r['size'], bs=r['bs'], scale=r['scale'], valid_files=valid, epoch_size=r['epoch_size'],
                           align=r.get('align', 1), num_workers=workers)
     learn = restoration_learner(dls, loss_func=LOSSES[r.get('loss', 'l1')], **r['model'])
@@ -134,17 +145,13 @@ class BudgetLog(Callback):
     order = 71  # after `BudgetCheckpoint` (70) has written the epoch's weights
     def __init__(self, name, state): self.model_name, self.state, self.last = name, dict(state), dict(state)
     def before_fit(self): self.tb = next(c for c in self.learn.cbs if isinstance(c, TimeBudget))
-    def before_epoch(self):
-        seed = SEED + 1000 * (self.state['epoch'] + self.epoch)
-        random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
-        self.dls.train.rng = random.Random(seed)
+    def before_epoch(self): seed_epoch(self.dls, self.state['epoch'] + self.epoch)
     def after_batch(self):
         if self.training: self.state['samples'] += len(self.xb[0])
     def after_epoch(self):
-        vals = dict(zip(self.recorder.metric_names[1:-1], map(float, self.recorder.log[1:-1])))
+        vals = epoch_values(self.recorder)
         st = self.last = dict(self.state, epoch=self.state['epoch'] + self.epoch + 1, minutes=self.tb.minutes_spent, **vals)
-        atomic_write(ckpt_dir/f'{self.model_name}.json', json.dumps(st).encode())
-        with open(log_dir/f'{self.model_name}.log', 'a') as f: f.write(json.dumps(dict(time=time.strftime('%Y-%m-%d %H:%M:%S'), **st)) + '\n')
+        log_epoch(self.model_name, st)
         print(f"{self.model_name} epoch {st['epoch']}: " + ', '.join(f'{k} {v:.4f}' for k, v in vals.items())
               + f", {st['samples']} samples, {st['minutes']:.2f} of {self.tb.minutes:g} min", flush=True)
 
@@ -158,19 +165,17 @@ def run_budget(name, learn, minutes):
     "Train (or resume) a budget recipe: `fit_budget` over `minutes` of wall clock, checkpointed every minute; the state (done, epochs, minutes, samples)."
     r, ck, js = RECIPES[name], ckpt_dir/f'{name}.pth', ckpt_dir/f'{name}.json'
     key = json.dumps(dict(r, minutes=minutes), sort_keys=True)
-    state = json.loads(js.read_text()) if js.exists() else dict(epoch=0, minutes=0., samples=0)
+    state = json.loads(js.read_text()) if js.exists() else {}
     if state.get('done'):
         load_model(ck, learn.model, None, with_opt=False)
         return state
     spent = resume_budget(learn, ck, key)
     if spent: print(f"{name}: resuming after {spent:.1f} of {minutes:g} minutes ({state['samples']} samples)", flush=True)
-    else: state = dict(epoch=0, minutes=0., samples=0)
+    else: state = dict(epoch=0, minutes=0., samples=0)  # a checkpoint of another recipe, or none: from the start
     state['torch'] = torch.__version__
     state['hardware'] = ', then '.join(dict.fromkeys(filter(None, [state.get('hardware'), hardware(learn, torch.get_num_threads())])))
     log = BudgetLog(name, state)
-    fit_budget(learn, minutes, lr=r['lr'], cbs=[BudgetCheckpoint(ck, key, every=60), log], spent=spent)
-    buf = io.BytesIO(); save_model(buf, learn.model, learn.opt, with_opt=True)
-    atomic_write(ck, buf.getvalue())  # the weights at the schedule's end
+    fit_budget(learn, minutes, lr=r['lr'], cbs=[BudgetCheckpoint(ck, key, every=60), log], spent=spent)  # its last epoch saved the final weights
     state = dict(log.last, samples=log.state['samples'], minutes=log.tb.minutes_spent, done=True, steps_per_epoch=len(learn.dls.train))
     atomic_write(js, json.dumps(state).encode())
     return state
@@ -193,11 +198,11 @@ def stages(name):
         out.append((o, st['epochs'], st['lr'])); o += st['epochs']
     return out
 
-def run(name, data, work):
+def run(name, data, work, workers=None):
     "Train (or resume) `name` through its stages or its budget; returns the learner, the training files and the state (epochs, minutes)."
     r = RECIPES[name]
     torch.manual_seed(SEED)
-    learn, train = learner(name, data, work)
+    learn, train = learner(name, data, work, workers)
     ckpt_dir.mkdir(parents=True, exist_ok=True); log_dir.mkdir(parents=True, exist_ok=True)
     if 'minutes' in r: return learn, train, run_budget(name, learn, r['minutes'])
     state = json.loads((ckpt_dir/f'{name}.json').read_text()) if (ckpt_dir/f'{name}.json').exists() else dict(epoch=0, minutes=0.)
@@ -328,7 +333,7 @@ def main():
     p.add_argument('--epoch-size', type=int, help='override the recipe (quick checks)')
     p.add_argument('--minutes', type=float, help='override a budget recipe\'s wall-clock minutes (the card records what was reached)')
     p.add_argument('--bs', type=int, help='override the recipe\'s batch size')
-    p.add_argument('--workers', type=int, help='override the recipe\'s DataLoader workers on a GPU')
+    p.add_argument('--workers', type=int, help='DataLoader workers, on any machine (default: the recipe\'s on a GPU, none on a CPU)')
     p.add_argument('--train-only', action='store_true', help='stop after training, keeping the checkpoint: rerun without it (e.g. on another machine) to score and write the model')
     p.add_argument('--out', help=f'folder of the finished model and of the checkpoints (default: {weights_dir} and {ckpt_dir})')
     p.add_argument('--recard', action='store_true', help="only rewrite the shipped model's card with the recipe's `inputs` line")
@@ -338,10 +343,9 @@ def main():
     if a.recard: return recard(a.name)
     for k in ('epochs', 'epoch_size', 'minutes', 'bs'):
         if getattr(a, k): RECIPES[a.name][k] = getattr(a, k)
-    if a.workers is not None: RECIPES[a.name]['workers_cli'] = a.workers  # on any machine
     if a.threads: torch.set_num_threads(a.threads)
     if a.from_shipped and not (ckpt_dir/f'{a.name}.json').exists(): from_shipped(a.name)
-    learn, train, state = run(a.name, a.data, a.work)
+    learn, train, state = run(a.name, a.data, a.work, a.workers)
     if a.train_only: return print(f"{a.name}: trained ({state['minutes']:.1f} min); checkpoint in {ckpt_dir}", flush=True)
     finish(a.name, learn, train, state, a.data, torch.get_num_threads())
 
