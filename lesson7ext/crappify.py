@@ -17,12 +17,12 @@ with warnings.catch_warnings():  # fastai's import chain triggers torch's `torch
     from fastai.torch_core import TensorBase
     from fastai.vision.augment import RandTransform
     from fasttransform import ItemTransform
-from .degrade import (to_u8, as_batch, resize_kernels, pil_resample, resample_weights, target_size, resize, jpeg_bytes, jpeg,
+from .degrade import (to_u8, as_batch, resize_kernels, pil_resample, resample_weights, target_size, resize, jpeg_bytes, jpeg, h264,
                                 watermark, blur, gaussian_noise, poisson_noise, to_grayscale)
 
 # %% auto #0
-__all__ = ['presets', 'Region', 'Degradation', 'apply_to_batch', 'RandResize', 'RandJPEG', 'RandWatermark', 'RandBlur',
-           'RandNoise', 'RandGrayscale', 'Crappifier', 'lesson7', 'realistic', 'bw', 'Mixture', 'photo',
+__all__ = ['presets', 'Region', 'Degradation', 'apply_to_batch', 'RandResize', 'RandJPEG', 'RandH264', 'RandWatermark',
+           'RandBlur', 'RandNoise', 'RandGrayscale', 'Crappifier', 'lesson7', 'realistic', 'bw', 'Mixture', 'photo',
            'get_crappifier', 'content_seed', 'CrappifyItem', 'CropContext', 'CrappifyBatch']
 
 # %% ../nbs/01a_crappify.ipynb #29b77428
@@ -111,6 +111,26 @@ class RandJPEG(Degradation):
         return dict(quality=q)
     def apply_pil(self, img, prm): return jpeg(img, prm['quality'])
     def apply_batch(self, x, prms): return jpeg(x, [p['quality'] for p in prms])
+
+# %% ../nbs/01a_crappify.ipynb #0c5f41b0
+class RandH264(Degradation):
+    "H.264 round trip at a random `crf`, as a B- or P-frame of a short clip whose scene moves by up to `motion` pixels per frame."
+    def __init__(self,
+                 crf=(18, 40), # x264's rate factor or inclusive `(lo,hi)` range
+                 motion:int=4, # Largest movement per frame, pixels in x and in y
+                 frames:int=3, # Frames in the clip (the first is an I-frame; the one returned is drawn among the others)
+                 preset='medium', # x264's speed preset, or a list to choose from
+                 p:float=1., # Probability of applying
+                ):
+        super().__init__(p)
+        store_attr('crf,motion,frames,preset')
+    def draw(self, rng, size, ctx):
+        m = self.motion
+        return dict(crf=_randint(rng, self.crf), motion=(rng.randint(-m, m), rng.randint(-m, m)),
+                    at=rng.randint(min(1, self.frames - 1), self.frames - 1), preset=_choice(rng, self.preset))
+    def apply_pil(self, img, prm): return h264(img, prm['crf'], prm['motion'], self.frames, prm['at'], prm['preset'])
+    def apply_batch(self, x, prms):
+        return torch.cat([h264(x[i:i + 1], p['crf'], p['motion'], self.frames, p['at'], p['preset']) for i, p in enumerate(prms)])
 
 # %% ../nbs/01a_crappify.ipynb #07720a3b
 class RandWatermark(Degradation):
@@ -303,19 +323,21 @@ class Mixture(Crappifier):
 # %% ../nbs/01a_crappify.ipynb #db080b79
 def photo(seed:int=None, # Seed of the per-image seeds
          ) -> Crappifier:
-    "The blind mixture that trains the `photo` model: untouched photos, JPEG at any quality, noise, blur, web copies, scans, chains."
+    "The blind mixture that trains the `photo` model: untouched photos, JPEG at any quality, noise, blur, web copies, scans, chains, video frames."
     modes = ['area', 'bilinear', 'bicubic']
     branches = dict(
         clean=(0.10, Crappifier()),
-        jpeg=(0.22, Crappifier(RandJPEG((1, 95)))),
-        jpeg_twice=(0.08, Crappifier(RandJPEG((30, 95)), RandResize(scale=(0.5, 1.), method=modes, p=0.5), RandJPEG((10, 90)))),
-        noise=(0.15, Crappifier(RandNoise((1., 30.), (0.05, 3.)))),
-        blur=(0.07, Crappifier(RandBlur((0.3, 2.)))),
-        web_copy=(0.10, Crappifier(RandResize(scale=(0.33, 0.8), method=modes), RandJPEG((30, 95), p=0.7))),
-        scan=(0.10, Crappifier(RandBlur((0.5, 1.5)), RandNoise((2., 12.), (0.1, 1.)), RandJPEG((50, 90)))),
-        chain=(0.10, Crappifier(RandBlur((0.2, 2.), p=0.5), RandResize(scale=(0.4, 1.), method=modes, p=0.5),
+        jpeg=(0.19, Crappifier(RandJPEG((1, 95)))),
+        jpeg_twice=(0.07, Crappifier(RandJPEG((30, 95)), RandResize(scale=(0.5, 1.), method=modes, p=0.5), RandJPEG((10, 90)))),
+        noise=(0.13, Crappifier(RandNoise((1., 30.), (0.05, 3.)))),
+        blur=(0.06, Crappifier(RandBlur((0.3, 2.)))),
+        web_copy=(0.09, Crappifier(RandResize(scale=(0.33, 0.8), method=modes), RandJPEG((30, 95), p=0.7))),
+        scan=(0.09, Crappifier(RandBlur((0.5, 1.5)), RandNoise((2., 12.), (0.1, 1.)), RandJPEG((50, 90)))),
+        chain=(0.09, Crappifier(RandBlur((0.2, 2.), p=0.5), RandResize(scale=(0.4, 1.), method=modes, p=0.5),
                                 RandNoise((1., 20.), (0.05, 2.), p=0.5), RandJPEG((20, 95), p=0.8))),
-        lesson7=(0.08, lesson7()))
+        lesson7=(0.06, lesson7()),
+        h264=(0.08, Crappifier(RandH264((15, 45)))),
+        video=(0.04, Crappifier(RandNoise((2., 15.), (0.05, 1.), p=0.6), RandResize(scale=(0.5, 1.), method=modes, p=0.3), RandH264((18, 38)))))
     return Mixture(*[b for _, b in branches.values()], weights=[w for w, _ in branches.values()], names=list(branches), seed=seed, name='photo')
 
 # %% ../nbs/01a_crappify.ipynb #dd8adb01
@@ -372,6 +394,10 @@ def src_box(self:RandJPEG, prm, size, r):
     if not prm['do']: return r
     lo = lambda v: max(0, v // 16 * 16 - 16)  # whole 16x16 blocks on the image's grid, one more for chroma smoothing
     return _clip((lo(r[0]), lo(r[1]), -(-r[2] // 16) * 16 + 16, -(-r[3] // 16) * 16 + 16), size)
+
+@patch
+def src_box(self:RandH264, prm, size, r):  # whole 16x16 macroblocks, as JPEG's (the codec's own choices still see only the region)
+    return RandJPEG.src_box(self, prm, size, r)
 
 @patch
 def src_box(self:RandBlur, prm, size, r):
@@ -454,9 +480,9 @@ def _box_resize(x, n:tuple, to:tuple, method:str, rin:Region, rout:Region=None):
     return (y if method in ('nearest', 'area', 'bilinear') else y.clamp(0, 1)), rout
 
 def _step_on_box(step, x, prm, r):
-    "Apply a non-resize step to `x`, the region `r` of its input: the watermark in the region's frame, JPEG on the image's block grid."
+    "Apply a non-resize step to `x`, the region `r` of its input: the watermark in the region's frame, JPEG and H.264 on the image's block grid."
     if isinstance(step, RandWatermark): prm = {**prm, 'pos': (prm['pos'][0] - r[0], prm['pos'][1] - r[1])}
-    if isinstance(step, RandJPEG) and (r[0] % 16 or r[1] % 16):
+    if isinstance(step, (RandJPEG, RandH264)) and (r[0] % 16 or r[1] % 16):
         px, py = r[0] % 16, r[1] % 16
         xp = F.pad(x, (px, 0, py, 0), mode='replicate')
         return step.apply_batch(xp, [prm])[..., py:, px:]

@@ -1,4 +1,4 @@
-"""Pixel operations that degrade an image: resize, JPEG, text, blur, noise, grayscale, the same on a PIL image and on a batch on any device.
+"""Pixel operations that degrade an image: resize, JPEG, H.264, text, blur, noise, grayscale, the same on a PIL image and on a batch on any device.
 
 Docs: https://lesson7ext.github.io/lesson7ext/degrade.html.md"""
 
@@ -7,6 +7,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/degrade.html.md"""
 # %% ../nbs/01_degrade.ipynb #511f27d8
 from __future__ import annotations
 import io, math, warnings
+from fractions import Fraction
 from functools import lru_cache, singledispatch
 import numpy as np, torch, torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
@@ -14,8 +15,8 @@ from .images import pil2tensor, tensor2pil
 
 # %% auto #0
 __all__ = ['resize_methods', 'pil_resample', 'resize_kernels', 'to_u8', 'as_batch', 'pixel_op', 'resample_weights',
-           'resample_matrix', 'target_size', 'resize', 'jpeg_bytes', 'jpeg', 'text_mask', 'watermark',
-           'gaussian_kernel', 'blur', 'gaussian_noise', 'poisson_noise', 'to_grayscale']
+           'resample_matrix', 'target_size', 'resize', 'jpeg_bytes', 'jpeg', 'shift_image', 'h264_rgb', 'h264',
+           'text_mask', 'watermark', 'gaussian_kernel', 'blur', 'gaussian_noise', 'poisson_noise', 'to_grayscale']
 
 # %% ../nbs/01_degrade.ipynb #0be61b01
 def to_u8(x): return x.clamp(0, 1).mul(255).round().to(torch.uint8)
@@ -151,6 +152,69 @@ def jpeg(x, # PIL image or float batch `(B,C,H,W)`
 def _jpeg_pil(x:Image.Image, quality):
     "`jpeg` for a PIL image: Pillow's encoder and decoder."
     return Image.open(io.BytesIO(jpeg_bytes(x.convert('RGB') if x.mode not in ('RGB', 'L') else x, quality))).convert(x.mode if x.mode in ('RGB', 'L') else 'RGB')
+
+# %% ../nbs/01_degrade.ipynb #4f1d9c00
+def shift_image(a:np.ndarray, # `(H,W,C)` array
+                dx:int, # Pixels to move right (negative: left)
+                dy:int, # Pixels to move down (negative: up)
+               ) -> np.ndarray:
+    "`a` moved by `(dx,dy)` whole pixels, its edges repeated into the gap."
+    h, w = a.shape[:2]
+    m = max(abs(dx), abs(dy))
+    if not m: return a
+    p = np.pad(a, ((m, m), (m, m), (0, 0)), mode='edge')
+    return p[m - dy:m - dy + h, m - dx:m - dx + w]
+
+# %% ../nbs/01_degrade.ipynb #5f8f11c7
+def h264_rgb(a:np.ndarray, # `(H,W,3)` uint8 RGB (odd sides are padded, then cropped back)
+             crf:int, # x264's constant rate factor: 0 lossless, 23 its default, 51 the worst
+             motion:tuple=(0, 0), # Pixels the scene moves per frame, `(dx,dy)`
+             frames:int=3, # Frames in the clip: an I-frame, then B- and P-frames
+             at:int=None, # The frame returned, unmoved (default: the last, a P-frame)
+             preset:str='medium', # x264's speed preset
+            ) -> np.ndarray:
+    "Frame `at` of a short H.264 clip (x264 in one thread, FFmpeg's decoder) of `a` moving by `motion`, as `(H,W,3)` uint8."
+    import av  # PyAV: only the video and H.264 paths need it
+    h, w = a.shape[:2]
+    at = frames - 1 if at is None else at
+    e = np.pad(a, ((0, h % 2), (0, w % 2), (0, 0)), mode='edge')  # yuv420p needs even sides
+    enc = av.CodecContext.create('libx264', 'w')
+    enc.width, enc.height, enc.pix_fmt, enc.time_base = e.shape[1], e.shape[0], 'yuv420p', Fraction(1, 25)
+    enc.options = dict(crf=str(int(crf)), preset=preset, threads='1')
+    packets = []
+    for k in range(frames):
+        f = av.VideoFrame.from_ndarray(np.ascontiguousarray(shift_image(e, (k - at) * motion[0], (k - at) * motion[1])), format='rgb24')
+        f = f.reformat(format='yuv420p'); f.pts = k
+        packets += enc.encode(f)
+    packets += enc.encode(None)
+    dec = av.CodecContext.create('h264', 'r')
+    out = [o for p in packets + [None] for o in dec.decode(p)]
+    return out[at].to_ndarray(format='rgb24')[:h, :w]
+
+# %% ../nbs/01_degrade.ipynb #37a19a17
+@singledispatch
+def h264(x, # PIL image or float batch `(B,C,H,W)`
+         crf, # x264's rate factor: an int, or one per sample for a batch
+         motion=(0, 0), # `(dx,dy)` pixels per frame, or one pair per sample
+         frames:int=3, # Frames in the clip
+         at:int=None, # The frame returned (default: the last)
+         preset:str='medium', # x264's speed preset
+        ):
+    "Round trip `x` through H.264 as frame `at` of a short clip moving by `motion` (`h264_rgb` per sample, on the CPU)."
+    n = len(x)
+    crfs = list(crf) if hasattr(crf, '__len__') else [crf] * n
+    mots = list(motion) if len(motion) and hasattr(motion[0], '__len__') else [motion] * n
+    u8 = to_u8(x).permute(0, 2, 3, 1).cpu().numpy()
+    if u8.shape[-1] == 1: u8 = u8.repeat(3, -1)
+    out = np.stack([h264_rgb(u8[i], crfs[i], mots[i], frames, at, preset) for i in range(n)])
+    y = torch.from_numpy(out).permute(0, 3, 1, 2).to(x.device, x.dtype) / 255.
+    return y if x.shape[1] == 3 else y.mean(1, keepdim=True)
+
+@h264.register(Image.Image)
+def _h264_pil(x:Image.Image, crf, motion=(0, 0), frames=3, at=None, preset='medium'):
+    "`h264` for a PIL image (gray stays gray)."
+    y = Image.fromarray(h264_rgb(np.asarray(x.convert('RGB')), crf, motion, frames, at, preset))
+    return y.convert('L') if x.mode == 'L' else y
 
 # %% ../nbs/01_degrade.ipynb #653a931b
 @lru_cache(maxsize=1024)

@@ -34,10 +34,12 @@ LOSSES = dict(l1=F.l1_loss, mse=F.mse_loss)  # a recipe's `loss` (default l1); `
 RECIPES = dict(
     # `photo`: a wall-clock budget (`minutes`, `fit_budget`'s one-cycle over the clock) on a GPU machine (`tools/pretrain_gpu.sh`): a
     # factor-2 U-Net sees several times the samples the factor-4 one saw in 137 min of CPU (tools/logs/photo_cpu.log, 3 stages, 566k crops).
-    photo=dict(task='blind restoration of the photos people have: JPEG at any quality, noise, mild blur, web copies, scans; clean photos left alone',
-               inputs='for the photos people have (the default): JPEGs, noise, blur, upscaled copies, scans; leaves clean photos alone',
-               preset='photo', scale=1, model=dict(factor=2, nf=32), size=128, bs=64, minutes=7.5, epoch_size=128000, lr=1.5e-3,
-               loss='mse', align=16, hold_out_eval=True, workers=14),
+    # Two GPU stages: the first (commit e88ac9b, 7.5 min at lr 1.5e-3 from random weights, the mixture before its `h264` and `video`
+    # branches) is the shipped model this recipe's `init` names; its card's `recipe.init_model` records it. This stage adds H.264 video.
+    photo=dict(task='blind restoration of the photos people have: JPEG at any quality, noise, mild blur, web copies, scans, video frames; clean photos left alone',
+               inputs='for the photos people have (the default): JPEGs, noise, blur, upscaled copies, scans, H.264 video; leaves clean photos alone',
+               preset='photo', scale=1, model=dict(factor=2, nf=32), size=128, bs=64, minutes=7., epoch_size=128000, lr=1e-3,
+               loss='mse', align=16, hold_out_eval=True, workers=14, init='photo'),
     lesson7=dict(task='restore the lesson\'s crappifier (text, JPEG q10-70, downscale to a 96-px short side)', preset='lesson7',
                  inputs="for the lesson's crappifier (small, numbered, JPEG-compressed copies); harms clean and lightly degraded photos",
                  scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=70, epoch_size=1600, lr=3e-3),
@@ -161,6 +163,14 @@ def hardware(learn, threads):
         return f"{torch.cuda.get_device_name()}, {learn.dls.train.fake_l.num_workers} DataLoader workers on {os.cpu_count()} CPU cores ({cpu_name()})"
     return f"{cpu_name()}, {threads} thread(s), CPU"
 
+def start_from(learn, init):
+    "Load the shipped model `init` (same architecture) into `learn`; returns what it was (its card's commit, date, recipe, minutes, hardware)."
+    from lesson7ext.zoo import model_card
+    learn.model.load_state_dict(load_restorer(init).state_dict())
+    c = model_card(init)
+    print(f"starting from the shipped {init} model (commit {c.get('commit')}, {c.get('minutes')} min)", flush=True)
+    return dict(name=init, **{k: c.get(k) for k in ('commit', 'date', 'minutes', 'hardware', 'recipe')})
+
 def run_budget(name, learn, minutes):
     "Train (or resume) a budget recipe: `fit_budget` over `minutes` of wall clock, checkpointed every minute; the state (done, epochs, minutes, samples)."
     r, ck, js = RECIPES[name], ckpt_dir/f'{name}.pth', ckpt_dir/f'{name}.json'
@@ -171,7 +181,8 @@ def run_budget(name, learn, minutes):
         return state
     spent = resume_budget(learn, ck, key)
     if spent: print(f"{name}: resuming after {spent:.1f} of {minutes:g} minutes ({state['samples']} samples)", flush=True)
-    else: state = dict(epoch=0, minutes=0., samples=0)  # a checkpoint of another recipe, or none: from the start
+    else:  # a checkpoint of another recipe, or none: from the start (the recipe's `init` model, else random weights)
+        state = dict(epoch=0, minutes=0., samples=0, **({'init': start_from(learn, r['init'])} if r.get('init') else {}))
     state['torch'] = torch.__version__
     state['hardware'] = ', then '.join(dict.fromkeys(filter(None, [state.get('hardware'), hardware(learn, torch.get_num_threads())])))
     log = BudgetLog(name, state)
@@ -206,9 +217,7 @@ def run(name, data, work, workers=None):
     ckpt_dir.mkdir(parents=True, exist_ok=True); log_dir.mkdir(parents=True, exist_ok=True)
     if 'minutes' in r: return learn, train, run_budget(name, learn, r['minutes'])
     state = json.loads((ckpt_dir/f'{name}.json').read_text()) if (ckpt_dir/f'{name}.json').exists() else dict(epoch=0, minutes=0.)
-    if not state['epoch'] and r.get('init'):  # a fresh start from another shipped model (same architecture)
-        learn.model.load_state_dict(load_restorer(r['init']).state_dict())
-        print(f"{name}: starting from the shipped {r['init']} model", flush=True)
+    if not state['epoch'] and r.get('init'): start_from(learn, r['init'])  # a fresh start from another shipped model (same architecture)
     log_dir.mkdir(parents=True, exist_ok=True)
     for o, n, lr in stages(name):
         if state['epoch'] >= o + n: continue
@@ -246,7 +255,8 @@ def recipe_card(name, train, state):
                   lr=r['lr'], loss=r.get('loss', 'l1'), align=r.get('align', 1), seed=SEED, init=r.get('init'), gan=r.get('gan'))
     if 'minutes' in r:
         return dict(common, schedule="fit_budget: fit_one_cycle's schedule laid over the wall clock", budget_minutes=r['minutes'],
-                    epochs=state['epoch'], samples=state['samples'], steps=round(state['samples'] / r['bs']))
+                    epochs=state['epoch'], samples=state['samples'], steps=round(state['samples'] / r['bs']),
+                    **({'init_model': state['init']} if state.get('init') else {}))  # the model this stage started from, and how it was trained
     per_epoch = len(train) * math.ceil(r['epoch_size'] / len(train))  # `restoration_dls` repeats the photos to at least `epoch_size` crops
     return dict(common, epochs=sum(n for _, n, _ in stages(name)), samples=sum(n for _, n, _ in stages(name)) * per_epoch,
                 schedule='fit_one_cycle' + (' per stage, each from the previous one\'s end with a fresh optimizer' if r.get('then') else ''),
