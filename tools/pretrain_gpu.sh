@@ -5,7 +5,8 @@
 #
 # The GPU machine needs torch, torchvision, scikit-image, scikit-learn, accelerate and safetensors; fastai and the
 # pure-Python packages it needs can come as wheels in `.whl/` (installed into /tmp/site, no network), and the training
-# photos as `.gpudata/` (CBSD68/ and Sun80/ copied from ../shared/data) when ../shared/data is not there. It trains
+# photos as `.gpudata/` (CBSD68/ as lossless WebP, the same pixels in less of the 64 MiB a call may carry, and Sun80/, from ../shared/data)
+# when ../shared/data is not there. PyAV's wheel (for the photo mixture's H.264) comes in `.whl/` too. It trains
 # `tools/pretrain.py photo --train-only` for MINUTES (default: the recipe's) with the recipe's DataLoader workers and
 # leaves in OUT the checkpoint (photo.pth, photo.pth.json), the state (photo.json), the per-epoch log (photo.log) and
 # the whole output (photo_gpu.log). The wheels of the run that trained the shipped model (Python 3.12 there), fetched
