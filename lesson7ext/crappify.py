@@ -112,7 +112,7 @@ class RandJPEG(Degradation):
     def apply_pil(self, img, prm): return jpeg(img, prm['quality'])
     def apply_batch(self, x, prms): return jpeg(x, [p['quality'] for p in prms])
 
-# %% ../nbs/01a_crappify.ipynb #0c5f41b0
+# %% ../nbs/01a_crappify.ipynb #b360b106
 class RandH264(Degradation):
     "H.264 round trip at a random `crf`, as a B- or P-frame of a short clip whose scene moves by up to `motion` pixels per frame."
     def __init__(self,
@@ -323,21 +323,19 @@ class Mixture(Crappifier):
 # %% ../nbs/01a_crappify.ipynb #db080b79
 def photo(seed:int=None, # Seed of the per-image seeds
          ) -> Crappifier:
-    "The blind mixture that trains the `photo` model: untouched photos, JPEG at any quality, noise, blur, web copies, scans, chains, video frames."
+    "The blind mixture that trains the `photo` model: untouched photos, JPEG at any quality, noise, blur, web copies, scans, chains."
     modes = ['area', 'bilinear', 'bicubic']
     branches = dict(
         clean=(0.10, Crappifier()),
-        jpeg=(0.19, Crappifier(RandJPEG((1, 95)))),
-        jpeg_twice=(0.07, Crappifier(RandJPEG((30, 95)), RandResize(scale=(0.5, 1.), method=modes, p=0.5), RandJPEG((10, 90)))),
-        noise=(0.13, Crappifier(RandNoise((1., 30.), (0.05, 3.)))),
-        blur=(0.06, Crappifier(RandBlur((0.3, 2.)))),
-        web_copy=(0.09, Crappifier(RandResize(scale=(0.33, 0.8), method=modes), RandJPEG((30, 95), p=0.7))),
-        scan=(0.09, Crappifier(RandBlur((0.5, 1.5)), RandNoise((2., 12.), (0.1, 1.)), RandJPEG((50, 90)))),
-        chain=(0.09, Crappifier(RandBlur((0.2, 2.), p=0.5), RandResize(scale=(0.4, 1.), method=modes, p=0.5),
+        jpeg=(0.22, Crappifier(RandJPEG((1, 95)))),
+        jpeg_twice=(0.08, Crappifier(RandJPEG((30, 95)), RandResize(scale=(0.5, 1.), method=modes, p=0.5), RandJPEG((10, 90)))),
+        noise=(0.15, Crappifier(RandNoise((1., 30.), (0.05, 3.)))),
+        blur=(0.07, Crappifier(RandBlur((0.3, 2.)))),
+        web_copy=(0.10, Crappifier(RandResize(scale=(0.33, 0.8), method=modes), RandJPEG((30, 95), p=0.7))),
+        scan=(0.10, Crappifier(RandBlur((0.5, 1.5)), RandNoise((2., 12.), (0.1, 1.)), RandJPEG((50, 90)))),
+        chain=(0.10, Crappifier(RandBlur((0.2, 2.), p=0.5), RandResize(scale=(0.4, 1.), method=modes, p=0.5),
                                 RandNoise((1., 20.), (0.05, 2.), p=0.5), RandJPEG((20, 95), p=0.8))),
-        lesson7=(0.06, lesson7()),
-        h264=(0.08, Crappifier(RandH264((15, 45)))),
-        video=(0.04, Crappifier(RandNoise((2., 15.), (0.05, 1.), p=0.6), RandResize(scale=(0.5, 1.), method=modes, p=0.3), RandH264((18, 38)))))
+        lesson7=(0.08, lesson7()))
     return Mixture(*[b for _, b in branches.values()], weights=[w for w, _ in branches.values()], names=list(branches), seed=seed, name='photo')
 
 # %% ../nbs/01a_crappify.ipynb #dd8adb01

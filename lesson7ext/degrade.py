@@ -153,7 +153,7 @@ def _jpeg_pil(x:Image.Image, quality):
     "`jpeg` for a PIL image: Pillow's encoder and decoder."
     return Image.open(io.BytesIO(jpeg_bytes(x.convert('RGB') if x.mode not in ('RGB', 'L') else x, quality))).convert(x.mode if x.mode in ('RGB', 'L') else 'RGB')
 
-# %% ../nbs/01_degrade.ipynb #4f1d9c00
+# %% ../nbs/01_degrade.ipynb #d3360bf6
 def shift_image(a:np.ndarray, # `(H,W,C)` array
                 dx:int, # Pixels to move right (negative: left)
                 dy:int, # Pixels to move down (negative: up)
@@ -165,7 +165,7 @@ def shift_image(a:np.ndarray, # `(H,W,C)` array
     p = np.pad(a, ((m, m), (m, m), (0, 0)), mode='edge')
     return p[m - dy:m - dy + h, m - dx:m - dx + w]
 
-# %% ../nbs/01_degrade.ipynb #5f8f11c7
+# %% ../nbs/01_degrade.ipynb #506fc9a5
 def h264_rgb(a:np.ndarray, # `(H,W,3)` uint8 RGB (odd sides are padded, then cropped back)
              crf:int, # x264's constant rate factor: 0 lossless, 23 its default, 51 the worst
              motion:tuple=(0, 0), # Pixels the scene moves per frame, `(dx,dy)`
@@ -191,7 +191,7 @@ def h264_rgb(a:np.ndarray, # `(H,W,3)` uint8 RGB (odd sides are padded, then cro
     out = [o for p in packets + [None] for o in dec.decode(p)]
     return out[at].to_ndarray(format='rgb24')[:h, :w]
 
-# %% ../nbs/01_degrade.ipynb #37a19a17
+# %% ../nbs/01_degrade.ipynb #a079d93f
 @singledispatch
 def h264(x, # PIL image or float batch `(B,C,H,W)`
          crf, # x264's rate factor: an int, or one per sample for a batch

@@ -34,12 +34,13 @@ LOSSES = dict(l1=F.l1_loss, mse=F.mse_loss)  # a recipe's `loss` (default l1); `
 RECIPES = dict(
     # `photo`: a wall-clock budget (`minutes`, `fit_budget`'s one-cycle over the clock) on a GPU machine (`tools/pretrain_gpu.sh`): a
     # factor-2 U-Net sees several times the samples the factor-4 one saw in 137 min of CPU (tools/logs/photo_cpu.log, 3 stages, 566k crops).
-    # Two GPU stages: the first (commit e88ac9b, 7.5 min at lr 1.5e-3 from random weights, the mixture before its `h264` and `video`
-    # branches) is the shipped model this recipe's `init` names; its card's `recipe.init_model` records it. This stage adds H.264 video.
-    photo=dict(task='blind restoration of the photos people have: JPEG at any quality, noise, mild blur, web copies, scans, video frames; clean photos left alone',
-               inputs='for the photos people have (the default): JPEGs, noise, blur, upscaled copies, scans, H.264 video; leaves clean photos alone',
-               preset='photo', scale=1, model=dict(factor=2, nf=32), size=128, bs=64, minutes=7., epoch_size=128000, lr=1e-3,
-               loss='mse', align=16, hold_out_eval=True, workers=14, init='photo'),
+    # Tried and not shipped: a 7-min stage from this model (`init='photo'`, lr 1e-3) with H.264 frames (`RandH264`: 8 % alone, 4 % after
+    # noise and a resize) in the mixture (tools/logs/photo_h264_stage.log): H.264 frames of CSet5 gained 0.1-0.8 dB, but clean CSet5
+    # photos fell (baby 40.9 -> 37.5 dB against itself, butterfly 50.3 -> 47.5) and cockatoo.mp4's frames were still made worse.
+    photo=dict(task='blind restoration of the photos people have: JPEG at any quality, noise, mild blur, web copies, scans; clean photos left alone',
+               inputs='for the photos people have (the default): JPEGs, noise, blur, upscaled copies, scans; leaves clean photos alone',
+               preset='photo', scale=1, model=dict(factor=2, nf=32), size=128, bs=64, minutes=7.5, epoch_size=128000, lr=1.5e-3,
+               loss='mse', align=16, hold_out_eval=True, workers=14),
     lesson7=dict(task='restore the lesson\'s crappifier (text, JPEG q10-70, downscale to a 96-px short side)', preset='lesson7',
                  inputs="for the lesson's crappifier (small, numbered, JPEG-compressed copies); harms clean and lightly degraded photos",
                  scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=70, epoch_size=1600, lr=3e-3),
