@@ -6,7 +6,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/video.html.md"""
 
 # %% ../nbs/05a_video.ipynb #afd2dbc2
 from __future__ import annotations
-import heapq, json, os, shutil, time
+import heapq, json, os, shutil, sys, time
 from bisect import bisect_left
 from pathlib import Path
 import numpy as np, torch
@@ -19,9 +19,10 @@ from .degrade import resize
 from .restore import restore_tensor, cached_restorer, default_strength
 
 # %% auto #0
-__all__ = ['stabilizer_defaults', 'synthetic_clip', 'BadVideo', 'probe_video', 'plan_segments', 'decode_frames', 'frame_rgb',
-           'Stabilizer', 'flow_back', 'SegmentWriter', 'even', 'frame_model', 'frame_counter', 'parts_dir',
-           'join_segments', 'restore_video']
+__all__ = ['stabilizer_defaults', 'video_noise_ramp', 'synthetic_clip', 'BadVideo', 'probe_video', 'plan_segments',
+           'decode_frames', 'avi_stamps', 'frame_rgb', 'Stabilizer', 'flow_back', 'SegmentWriter', 'even',
+           'frame_model', 'frame_counter', 'parts_dir', 'join_segments', 'noise_sigma', 'video_strength', 'copyable',
+           'copy_video', 'restore_video']
 
 # %% ../nbs/05a_video.ipynb #7aae0daa
 def synthetic_clip(dst, # The video file to write (its suffix picks the container)
@@ -81,7 +82,7 @@ def probe_video(src, # A video file
         pts = sorted(p for p, _ in pkts)
         return dict(width=first.width, height=first.height, rate=vs.average_rate or vs.guessed_rate, time_base=vs.time_base,
                     rotation=first.rotation, color_range=first.color_range, colorspace=first.colorspace, pts=pts,
-                    keyframes=sorted(p for p, k in pkts if k), codec=vs.codec_context.name)
+                    keyframes=sorted(p for p, k in pkts if k), codec=vs.codec_context.name, pix_fmt=first.format.name)
 
 def plan_segments(info:dict, # From `probe_video`
                   every:int=120, # Frames per segment at least (each starts at a keyframe)
@@ -101,18 +102,27 @@ def decode_frames(src, # A video file
     with av.open(str(src)) as c:
         vs = c.streams.video[0]
         vs.thread_type = 'AUTO'
+        stamps = avi_stamps(c, vs, start)
         if start: c.seek(start, stream=vs, backward=True, any_frame=False)
         for f in c.decode(vs):
+            if stamps is not None: f.pts = next(stamps, None)
             if f.pts is None or (start is not None and f.pts < start): continue
             if end is not None and f.pts >= end: return
             yield f
+
+def avi_stamps(c, vs, start=None):
+    "AVI stores no presentation times: its frames come out in display order with their packets' (coding order) times, so number them again in order."
+    if c.format.name != 'avi': return None
+    pts = sorted(p.pts for p in c.demux(vs) if p.pts is not None)
+    c.seek(0)
+    return iter(pts[bisect_left(pts, start):] if start else pts)
 
 def frame_rgb(f:av.VideoFrame) -> np.ndarray:
     "A frame as `(H,W,3)` uint8 RGB, by the frame's own colour space and range."
     return f.reformat(format='rgb24', src_color_range=f.color_range).to_ndarray()
 
 # %% ../nbs/05a_video.ipynb #e05052c5
-stabilizer_defaults = dict(output=(0.5, 16.), residual=(0.7, 16.), chroma=(0.95, 48.))  # (keep, occlusion), chosen on cockatoo.mp4 (bench/video.py)
+stabilizer_defaults = dict(output=(0.5, 16.), residual=(0.7, 16.), chroma=(0.95, 128.))  # (keep, occlusion), chosen on cockatoo.mp4 (bench/video.py)
 
 class Stabilizer:
     "Carry the previous frame's result along optical flow into this frame's and blend (flicker goes, motion stays); reset at scene cuts."
@@ -122,7 +132,7 @@ class Stabilizer:
                  occlusion:float=None, # Gray levels of flow mismatch at which a pixel takes none of it (default: as `keep`)
                  cut:float=24., # Mean mismatch (gray levels) that makes a scene cut: start afresh
                  flow_px:int=480, # Optical flow is computed at most this wide (then scaled up)
-                 chroma_sigma:float=None, # 'chroma': Gaussian blur of the colorizer's a, b first (default: the short side / 180 px)
+                 chroma_sigma:float=None, # 'chroma': Gaussian blur of the colorizer's a, b first (default: the short side / 45 px)
                 ):
         store_attr()
         k, o = stabilizer_defaults[mode]
@@ -163,7 +173,7 @@ def __call__(self:Stabilizer, x:np.ndarray, y:np.ndarray) -> np.ndarray:
     out = self.mode == 'output'  # the flow and the mismatch from the restored frames: a noisy input would hide both
     gray = cv2.cvtColor(np.clip(y, 0, 255).astype(np.uint8) if out else x, cv2.COLOR_RGB2GRAY)
     corr = _lab(y)[..., 1:] if self.mode == 'chroma' else y.astype(np.float32) if out else y - x.astype(np.float32)
-    if self.mode == 'chroma': corr = cv2.GaussianBlur(corr, (0, 0), self.chroma_sigma or min(gray.shape) / 180)
+    if self.mode == 'chroma': corr = cv2.GaussianBlur(corr, (0, 0), self.chroma_sigma or min(gray.shape) / 45)
     if self.prev_gray is not None and self.prev_gray.shape == gray.shape:
         m = flow_back(gray, self.prev_gray, self.flow_px)
         err = np.abs(cv2.remap(self.prev_gray, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32) - gray)
@@ -186,10 +196,17 @@ class SegmentWriter:
         s.codec_context.time_base = info['time_base']
         s.codec_context.color_range, s.codec_context.colorspace = info['color_range'], info['colorspace']
 
-    def write(self, rgb:np.ndarray, pts:int):
-        "Encode an `(H,W,3)` uint8 frame at timestamp `pts` (the source's time base)."
+    def yuv(self, rgb:np.ndarray) -> av.VideoFrame:
+        "An `(H,W,3)` uint8 frame as yuv420p in the source's colour space and range."
         f = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format='rgb24')
-        f = f.reformat(format='yuv420p', dst_colorspace=self.info['colorspace'], dst_color_range=self.info['color_range'])
+        return f.reformat(format='yuv420p', dst_colorspace=self.info['colorspace'], dst_color_range=self.info['color_range'])
+
+    def write(self, rgb:np.ndarray, pts:int, like:tuple=None):
+        "Encode an `(H,W,3)` uint8 frame at timestamp `pts` (the source's time base); `like=(source frame, its RGB)`: only the change is converted."
+        f = self.yuv(rgb)
+        if like is not None:  # the source's own planes plus the change in YUV: what the model left alone is not blurred again by 4:2:0
+            d = f.to_ndarray().astype(np.int16) - self.yuv(like[1]).to_ndarray()
+            f = av.VideoFrame.from_ndarray(np.clip(like[0].to_ndarray() + d, 0, 255).astype(np.uint8), format='yuv420p')
         f.pts, f.time_base = pts, self.info['time_base']
         for p in self.s.encode(f): self.c.mux(p)
 
@@ -216,6 +233,7 @@ def frame_model(model, # A model from `load_restorer`
     def f(frames):
         if scale != 1: frames = [np.asarray(resize(Image.fromarray(a), scale=scale, method='bicubic')) for a in frames]
         if apply is not None: return frames, [np.asarray(apply(Image.fromarray(a), model).convert('RGB'), dtype=np.float32) for a in frames]
+        if s == 0: return frames, [a.astype(np.float32) for a in frames]  # the frames as they are, without running the model
         x = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 255.
         was = model.training; model.eval()
         try: y = restore_tensor(model, x, tile, stats=getattr(model, 'stats', None) or imagenet_stats, precision=precision)
@@ -266,7 +284,9 @@ def _segment(src, seg, k, d, info, fn, stab, size, crf, batch, bar):
     w, buf = SegmentWriter(d/f'seg_{k:05d}.nut', info, size, crf), []
     def flush():
         xs, ys = fn([frame_rgb(f) for f in buf])
-        for f, x, y in zip(buf, xs, ys): w.write(even(np.round(stab(x, y) if stab else np.clip(y, 0, 255)).astype(np.uint8)), f.pts)
+        for f, x, y in zip(buf, xs, ys):
+            same = f.format.name == 'yuv420p' and x.shape == y.shape == (f.height, f.width, 3) and not (f.width % 2 or f.height % 2)
+            w.write(even(np.round(stab(x, y) if stab else np.clip(y, 0, 255)).astype(np.uint8)), f.pts, (f, x) if same else None)
         bar(len(buf)); buf.clear()
     for f in decode_frames(src, *seg):
         buf.append(f)
@@ -307,11 +327,49 @@ def join_segments(src, # The source video (its audio, subtitles and metadata are
     os.replace(tmp, dst)
     return dst
 
+# %% ../nbs/05a_video.ipynb #9bb43dc4
+def noise_sigma(frame:np.ndarray, # `(H,W,3)` uint8 RGB (or `(H,W)` gray)
+               ) -> float:
+    "The standard deviation of a frame's white noise in 8-bit levels, from its luma: Immerkær's 3x3 filter, the mean of its smaller half of responses."
+    g = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) if frame.ndim == 3 else frame
+    k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)  # zero on planes and ramps; white noise of sigma comes out as 6 sigma
+    r = np.sort(np.abs(cv2.filter2D(g.astype(np.float32), -1, k, borderType=cv2.BORDER_REFLECT))[1:-1, 1:-1].ravel())
+    return float(r[:len(r) // 2].mean() / (6 * 0.3247))  # the smaller half leaves edges out; 0.3247: its mean for a unit half-normal
+
+# %% ../nbs/05a_video.ipynb #6e21f7a8
+video_noise_ramp = (1.8, 3.)  # `noise_sigma` levels at which `video_strength` starts and reaches the card's strength (measured above)
+
+def video_strength(src, # A video file
+                   model, # A model from `load_restorer`
+                   frames:int=8, # How many of the first frames are measured
+                  ) -> float:
+    "The strength for `src`'s frames when none is given: the card's, scaled down to 0 as the first frames' noise (`noise_sigma`) falls below the ramp."
+    sig = [noise_sigma(frame_rgb(f)) for _, f in zip(range(frames), decode_frames(src))]
+    lo, hi = video_noise_ramp
+    return float(default_strength(model) * np.clip((np.median(sig) - lo) / (hi - lo), 0., 1.))
+
+# %% ../nbs/05a_video.ipynb #d00e5846
+def copyable(src, # A video file
+             info:dict, # Its `probe_video`
+            ) -> bool:
+    "Whether `src`'s video stream can go to the output as it is: H.264 yuv420p in a container whose timestamps carry over."
+    return info['codec'] == 'h264' and info.get('pix_fmt') == 'yuv420p' and Path(src).suffix.lower() in ('.mp4', '.m4v', '.mov', '.mkv')
+
+def copy_video(src, # A video file that is `copyable`
+               dst, # The output video (its folder is created)
+               info:dict, # `src`'s `probe_video`
+              ) -> Path:
+    "`dst` with `src`'s video packets, audio, subtitles, metadata and rotation, nothing re-encoded (temporary name, then rename)."
+    Path(dst).parent.mkdir(parents=True, exist_ok=True)
+    out = join_segments(src, [src], dst, info['rotation'])
+    shutil.rmtree(parts_dir(dst), ignore_errors=True)  # an earlier run's segments, now of no use
+    return out
+
 # %% ../nbs/05a_video.ipynb #8ac8d469
 def restore_video(src, # A video file (mp4, mov, mkv, webm, avi, animated GIF...)
                   dst, # The output video (its folder is created)
                   model='photo', # A shipped model's name, a model file, or a model from `load_restorer`
-                  strength:float=None, # 0: unchanged, 1: the full correction (default: the model's card)
+                  strength:float=None, # 0: unchanged, 1: the full correction (default: `video_strength`, the card's by the noise the frames show)
                   apply=None, # `apply(img, model)` -> image per frame instead of the restorer (e.g. `colorize`)
                   stabilize:str='auto', # `Stabilizer`'s mode ('output', 'residual', 'chroma') or 'none'; 'auto': 'chroma' with `apply`, else 'output'
                   crf:int=18, # H.264 quality: lower is better and bigger (18: visually transparent)
@@ -326,7 +384,12 @@ def restore_video(src, # A video file (mp4, mov, mkv, webm, avi, animated GIF...
     "Restore every frame of `src` into `dst` (H.264, audio and subtitles copied, timestamps and rotation kept), stabilized over time; resumable."
     info = probe_video(src)
     m = cached_restorer(model) if isinstance(model, (str, Path)) else model
+    if strength is None and apply is None and getattr(m, 'scale', 1) == 1:
+        strength = video_strength(src, m)
+        if not quiet: print(f"{Path(src).name}: strength {strength:.2f}, from the noise its first frames show (video_strength)", file=sys.stderr)
+    if strength == 0 and apply is None and getattr(m, 'scale', 1) == 1 and copyable(src, info): return copy_video(src, dst, info)
     mode = ('chroma' if apply else 'output') if stabilize == 'auto' else stabilize
+    if strength == 0 and apply is None: mode = 'none'  # the frames as they are: nothing to carry along the flow
     settings = dict(model=str(model) if isinstance(model, (str, Path)) else 'in-memory', strength=strength, colorize=apply is not None,
                     stabilize=mode, crf=crf, tile=tile, every=segment_frames, version=1)
     segs, d = _plan(src, dst, info, settings, segment_frames)

@@ -32,21 +32,21 @@ def test_video_with_sound(tmp_path):
         assert c1.streams.video[0].codec_context.name == 'h264' and c1.streams.video[0].codec_context.pix_fmt == 'yuv420p'
     assert audio_packets(out) == audio_packets(clip)
     assert (tmp_path/'out'/'photo.png').exists()  # images beside videos
-    assert np.mean([psnr(x, y) for x, y in zip(frames(out), frames(clip))]) > 25  # the same pictures, restored
+    assert np.mean([psnr(x, y) for x, y in zip(frames(out), frames(clip))]) > 40  # clean footage is left alone (`video_strength`): only re-encoded
 
 def test_killed_then_rerun_equals_one_run(tmp_path):
     clip = synthetic_clip(tmp_path/'clip.mp4', n=60, size=(320, 240), rate=30, gop=10)
-    r = restore(clip, '--out', tmp_path/'whole', '--quiet')
+    r = restore(clip, '--out', tmp_path/'whole', '--quiet', '--strength', '1')  # the model and the stabilizer at work, not clean footage left alone
     assert r.returncode == 0, r.stderr
     dst = tmp_path/'killed'/'clip.mp4'
-    p = subprocess.Popen([shutil.which('lesson7ext-restore'), str(clip), '--out', str(dst.parent), '--quiet'])
+    p = subprocess.Popen([shutil.which('lesson7ext-restore'), str(clip), '--out', str(dst.parent), '--quiet', '--strength', '1'])
     for _ in range(1200):  # kill it once a segment is written and before it is done
         if list(parts_dir(dst).glob('seg_*.nut')) or p.poll() is not None: break
         time.sleep(0.05)
     p.send_signal(signal.SIGKILL); p.wait()
     if dst.exists(): pytest.skip('the run finished before it could be killed')
     assert not dst.exists() and list(parts_dir(dst).glob('seg_*.nut'))  # nothing half-written in place of the output
-    r = restore(clip, '--out', dst.parent, '--quiet')
+    r = restore(clip, '--out', dst.parent, '--quiet', '--strength', '1')
     assert r.returncode == 0, r.stderr
     a, b = frames(tmp_path/'whole'/'clip.mp4'), frames(dst)
     assert len(a) == len(b) == 60

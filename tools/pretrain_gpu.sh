@@ -12,7 +12,8 @@
 # the whole output (photo_gpu.log). The wheels of the run that trained the shipped model (Python 3.12 there), fetched
 # here with `pip download --no-deps --only-binary=:all: --python-version 3.12 --platform manylinux_2_28_x86_64
 # --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .whl fastai==2.8.12 fastcore==2.2.41
-# fastdownload==0.0.8 fastprogress==1.0.3 fasttransform==0.0.5 plum-dispatch==2.9.0 beartype==0.23.1`
+# fastdownload==0.0.8 fastprogress==1.0.3 fasttransform==0.0.5 plum-dispatch==2.9.0 beartype==0.23.1 av==18.1.0` (PyAV: a mixture with
+# `RandH264`; its 34 MiB leave room in a call's 64 MiB only when the tracked notebooks and the other models' weights stay behind)
 # (fastprogress 1.0.3: 1.1 needs python-fasthtml). Back on any machine (the CPU here):
 #
 #   cp OUT/photo.pth OUT/photo.pth.json OUT/photo.json tools/checkpoints/ && cat OUT/photo.log >> tools/logs/photo.log
