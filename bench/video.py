@@ -4,8 +4,9 @@
 
 Stability (restoration): the first --frames frames of `video/cockatoo.mp4` (1280x720) and all of `realshort.mp4`
 (320x240) are the clean clips; their crappy copies are H.264 at CRF --crf, and a dim camera's (gaussian noise sigma 10,
-then H.264 CRF 23). Each is restored with `photo` frame by frame (`stabilize='none'`) and stabilized both ways
-(`'residual'`: the model's change carried along the flow; `'output'`: the restored frame carried, the default). Columns: PSNR against the clean frames (mean over frames),
+then H.264 CRF 23). Each is restored with `photo` at its default strength (`video_strength`, from the noise the frames
+show; at 0 the source's packets are copied) frame by frame (`stabilize='none'`) and stabilized both ways (`'residual'`:
+the model's change carried along the flow; `'output'`: the restored frame carried, the default), then forced to strength 1. Columns: PSNR against the clean frames (mean over frames),
 and the temporal error: mean over t of |(out_t - out_t-1) - (clean_t - clean_t-1)| in 8-bit levels.
 Stability (colorization): the same clean clips in gray, colorized by `colorize` frame by frame and stabilized
 (`'chroma'`): the frame-to-frame change of Lab a, b against the real colours', and colourfulness (Hasler and
@@ -65,16 +66,20 @@ def crappy_clips(clean, tmp, name, crf, rate):
     return {f'H.264 CRF {crf}': write(clean, tmp/f'{name}_crf{crf}.mp4', crf, rate), 'noise σ10, H.264 CRF 23': write(noisy, tmp/f'{name}_noisy.mp4', 23, rate)}
 
 def restoration(name, clean, tmp, crf, rate, shown):
+    "Rows per crappy clip: the input; `photo` at its default strength (`video_strength`) frame by frame and stabilized both ways; and forced to strength 1."
+    from lesson7ext.video import video_strength
+    from lesson7ext.restore import cached_restorer
     rows = []
     for j, (kind, crappy) in enumerate(crappy_clips(clean, tmp, name, crf, rate).items()):
         x = read(crappy)
-        rows.append((f'{name}, {kind}: input', np.mean([psnr(a, c) for a, c in zip(x, clean)]), temporal_error(x, clean), None))
+        s = video_strength(crappy, cached_restorer('photo'))
+        rows.append((f'{name}, {kind}: input (video_strength: {s:.2f})', np.mean([psnr(a, c) for a, c in zip(x, clean)]), temporal_error(x, clean), None))
         shown[(name, kind)] = [x]
-        for mode in ('none', 'residual', 'output'):
-            out, secs = run(crappy, tmp/f'{name}_{j}_{mode}.mp4', model='photo', stabilize=mode)
-            label = 'photo, frame by frame' if mode == 'none' else f'photo, stabilized ({mode})'
+        for mode, st in (('none', None), ('residual', None), ('output', None), ('none', 1.), ('output', 1.)):
+            out, secs = run(crappy, tmp/f'{name}_{j}_{mode}_{st}.mp4', model='photo', stabilize=mode, strength=st)
+            label = ('photo' if st is None else 'photo at strength 1') + (', frame by frame' if mode == 'none' else f', stabilized ({mode})')
             rows.append((f'{name}, {kind}: {label}', np.mean([psnr(a, c) for a, c in zip(out, clean)]), temporal_error(out, clean), len(out) / secs))
-            if mode != 'residual': shown[(name, kind)].append(out)
+            if mode != 'residual' and st is None: shown[(name, kind)].append(out)
         shown[(name, kind)].append(clean)
     return rows
 

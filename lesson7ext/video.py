@@ -21,8 +21,8 @@ from .restore import restore_tensor, cached_restorer, default_strength
 # %% auto #0
 __all__ = ['stabilizer_defaults', 'video_noise_ramp', 'synthetic_clip', 'BadVideo', 'probe_video', 'plan_segments',
            'decode_frames', 'avi_stamps', 'frame_rgb', 'Stabilizer', 'flow_back', 'SegmentWriter', 'even',
-           'frame_model', 'frame_counter', 'parts_dir', 'join_segments', 'noise_sigma', 'video_strength', 'copyable',
-           'copy_video', 'restore_video']
+           'frame_model', 'frame_counter', 'parts_dir', 'join_segments', 'noise_sigma', 'video_strength',
+           'auto_strength', 'copyable', 'copy_video', 'restore_video']
 
 # %% ../nbs/05a_video.ipynb #7aae0daa
 def synthetic_clip(dst, # The video file to write (its suffix picks the container)
@@ -110,7 +110,10 @@ def decode_frames(src, # A video file
             if end is not None and f.pts >= end: return
             yield f
 
-def avi_stamps(c, vs, start=None):
+def avi_stamps(c:av.container.InputContainer, # The open file
+               vs:av.video.stream.VideoStream, # Its video stream
+               start:int=None, # The first timestamp wanted
+              ):
     "AVI stores no presentation times: its frames come out in display order with their packets' (coding order) times, so number them again in order."
     if c.format.name != 'avi': return None
     pts = sorted(p.pts for p in c.demux(vs) if p.pts is not None)
@@ -327,7 +330,7 @@ def join_segments(src, # The source video (its audio, subtitles and metadata are
     os.replace(tmp, dst)
     return dst
 
-# %% ../nbs/05a_video.ipynb #9bb43dc4
+# %% ../nbs/05a_video.ipynb #b09d042a
 def noise_sigma(frame:np.ndarray, # `(H,W,3)` uint8 RGB (or `(H,W)` gray)
                ) -> float:
     "The standard deviation of a frame's white noise in 8-bit levels, from its luma: Immerkær's 3x3 filter, the mean of its smaller half of responses."
@@ -336,7 +339,7 @@ def noise_sigma(frame:np.ndarray, # `(H,W,3)` uint8 RGB (or `(H,W)` gray)
     r = np.sort(np.abs(cv2.filter2D(g.astype(np.float32), -1, k, borderType=cv2.BORDER_REFLECT))[1:-1, 1:-1].ravel())
     return float(r[:len(r) // 2].mean() / (6 * 0.3247))  # the smaller half leaves edges out; 0.3247: its mean for a unit half-normal
 
-# %% ../nbs/05a_video.ipynb #6e21f7a8
+# %% ../nbs/05a_video.ipynb #cff9e5e2
 video_noise_ramp = (1.8, 3.)  # `noise_sigma` levels at which `video_strength` starts and reaches the card's strength (measured above)
 
 def video_strength(src, # A video file
@@ -348,7 +351,19 @@ def video_strength(src, # A video file
     lo, hi = video_noise_ramp
     return float(default_strength(model) * np.clip((np.median(sig) - lo) / (hi - lo), 0., 1.))
 
-# %% ../nbs/05a_video.ipynb #d00e5846
+def auto_strength(src, # A video file
+                  model, # A model from `load_restorer`
+                  strength:float=None, # The strength asked for, if any
+                  apply=None, # A per-frame function instead of the restorer (e.g. `colorize`): no strength to choose
+                  quiet:bool=False, # Say nothing
+                 ) -> float:
+    "`strength` if given, else for a restorer at the source's size `video_strength`'s (one line on stderr unless `quiet`); `None` otherwise."
+    if strength is not None or apply is not None or getattr(model, 'scale', 1) != 1: return strength
+    s = video_strength(src, model)
+    if not quiet: print(f"{Path(src).name}: strength {s:.2f}, from the noise its first frames show (video_strength)", file=sys.stderr)
+    return s
+
+# %% ../nbs/05a_video.ipynb #0e25f350
 def copyable(src, # A video file
              info:dict, # Its `probe_video`
             ) -> bool:
@@ -384,17 +399,14 @@ def restore_video(src, # A video file (mp4, mov, mkv, webm, avi, animated GIF...
     "Restore every frame of `src` into `dst` (H.264, audio and subtitles copied, timestamps and rotation kept), stabilized over time; resumable."
     info = probe_video(src)
     m = cached_restorer(model) if isinstance(model, (str, Path)) else model
-    if strength is None and apply is None and getattr(m, 'scale', 1) == 1:
-        strength = video_strength(src, m)
-        if not quiet: print(f"{Path(src).name}: strength {strength:.2f}, from the noise its first frames show (video_strength)", file=sys.stderr)
-    if strength == 0 and apply is None and getattr(m, 'scale', 1) == 1 and copyable(src, info): return copy_video(src, dst, info)
+    strength, sc = auto_strength(src, m, strength, apply, quiet), getattr(m, 'scale', 1)
+    if strength == 0 and apply is None and sc == 1 and copyable(src, info): return copy_video(src, dst, info)
     mode = ('chroma' if apply else 'output') if stabilize == 'auto' else stabilize
     if strength == 0 and apply is None: mode = 'none'  # the frames as they are: nothing to carry along the flow
     settings = dict(model=str(model) if isinstance(model, (str, Path)) else 'in-memory', strength=strength, colorize=apply is not None,
                     stabilize=mode, crf=crf, tile=tile, every=segment_frames, version=1)
     segs, d = _plan(src, dst, info, settings, segment_frames)
     stab = Stabilizer(mode) if mode in stabilizer_defaults else None
-    sc = getattr(m, 'scale', 1)
     size = tuple(v * sc + (v * sc) % 2 for v in (info['width'], info['height']))
     first = next((k for k in range(len(segs)) if not (d/f'seg_{k:05d}.nut').exists()), len(segs))  # where a rerun resumes
     if stab and first: stab.load(dict(np.load(d/f'state_{first - 1:05d}.npz')))

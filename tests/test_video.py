@@ -32,7 +32,7 @@ def test_video_with_sound(tmp_path):
         assert c1.streams.video[0].codec_context.name == 'h264' and c1.streams.video[0].codec_context.pix_fmt == 'yuv420p'
     assert audio_packets(out) == audio_packets(clip)
     assert (tmp_path/'out'/'photo.png').exists()  # images beside videos
-    assert np.mean([psnr(x, y) for x, y in zip(frames(out), frames(clip))]) > 40  # clean footage is left alone (`video_strength`): only re-encoded
+    assert all((x == y).all() for x, y in zip(frames(out), frames(clip)))  # clean footage is left alone (`video_strength`): its own packets
 
 def test_killed_then_rerun_equals_one_run(tmp_path):
     clip = synthetic_clip(tmp_path/'clip.mp4', n=60, size=(320, 240), rate=30, gop=10)
