@@ -208,7 +208,7 @@ def run_job(ws:Workspace, # The page's workspace
         files, skipped, notes = ws.take(uploads or [], job, max_mb, max_mp)
         r = apply(files, job/'out') if files else dict(written=[], skipped=[])
         skipped += [(Path(f).name, e) for f, e in r['skipped']]
-        return (answer or job_outputs)(job, r['written'], skipped, notes, verb)
+        return (answer or job_outputs)(job, r['written'], skipped, notes + r.get('notes', []), verb)
     finally: ws.finish(job, uploads or [])
 
 def tile_progress(progress, # A `gr.Progress` (or `None`)

@@ -152,18 +152,18 @@ def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer
                   progress=None, # For the default `apply`: `restore`'s per-tile callback `progress(done, total)`
                   video:dict=None, # `restore_video`'s options (`crf`, `stabilize`...) to restore the videos among `inputs` too; `None`: images only
                  ) -> dict:
-    "Restore every image in `inputs` into its own file under `out` (`output_names`), ICC profile and EXIF kept; several processes share the files."
+    "Restore every image in `inputs` into its own file under `out` (`output_names`), ICC profile and EXIF kept; several processes share the files; `notes`: lines worth saying."
     from lesson7ext.restore import load_restorer, restore
     init_distributed()
     m = load_restorer(model) if isinstance(model, (str, Path)) else model
     custom, apply = apply, apply or (lambda img, m: restore(img, m, tile=tile or None, strength=strength, progress=progress))
     pairs, skipped = output_names(inputs, out, ext, videos=video is not None)
-    written, failed = [], []
+    written, failed, notes = [], [], []
     for f, dst in track(my_share(pairs), show=not quiet and is_main()):  # under `accelerate launch`: this rank's share
         try:
             if video is not None and is_video(f):  # frames in batches, audio copied, resumable (`lesson7ext.video`)
-                from lesson7ext.video import restore_video
-                written.append(str(restore_video(f, dst, m, strength, custom, tile=tile, quiet=quiet, **video)))
+                w, note = _video_file(f, dst, m, strength, custom, tile, quiet, video)
+                written.append(w); notes += [note] if note else []
                 continue
             img = open_image(f, rgb=False)
             res = apply(img, m)
@@ -177,7 +177,17 @@ def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer
         if fmt == 'JPEG' and res.mode not in ('RGB', 'L'): res = to_rgb(res)
         save_image(res, dst, fmt, **image_metadata(img), **(dict(quality=95) if fmt == 'JPEG' else {}))
         written.append(str(dst))
-    return dict(written=merged(written), skipped=skipped + merged(failed))  # every rank's, on every rank
+    return dict(written=merged(written), skipped=skipped + merged(failed), notes=merged(notes))  # every rank's, on every rank
+
+def _video_file(f, dst, m, strength, apply, tile, quiet, video):
+    "`restore_video(f, dst, ...)`: `(the output, a line saying the strength chosen when none was given, else None)`."
+    from lesson7ext.video import restore_video, auto_strength, probe_video
+    probe_video(f)  # a bad video: its one line (`BadVideo`) before anything reads its frames
+    s = auto_strength(f, m, strength, apply, quiet=True)
+    note = None if strength is not None or s is None else (f"{Path(f).name}: strength {s:.2f}, from the noise its first frames show"
+                                                           + (': left as it is (--strength 1 forces the model)' if s == 0 else ''))
+    if note and not quiet: print(note, file=sys.stderr)
+    return str(restore_video(f, dst, m, s, apply, tile=tile, quiet=quiet, **video)), note
 
 # %% ../nbs/08_cli.ipynb #74864125
 def list_models() -> str:

@@ -208,6 +208,7 @@ def test_video_tab(server, tmp_path):
     clip = synthetic_clip(tmp_path/'clip.mp4', n=16, size=(128, 96), rate=8, gop=8)
     play, dl, msg = client(server, tmp_path/'dl').predict(handle_file(clip), 'photo', 18, api_name='/video')
     assert msg.startswith('1 restored') and Path(dl).suffix == '.mp4' and play, msg
+    assert 'clip.mp4: strength 0.00' in msg and 'left as it is' in msg, msg  # clean footage: the page says why it comes back as it went
     run('lesson7ext-restore', clip, '--out', tmp_path/'cli', '--quiet')
     def frames(f):
         with av.open(str(f)) as c: return [fr.to_ndarray(format='rgb24') for fr in c.decode(video=0)]
