@@ -84,7 +84,8 @@ def bundled_photos():
 def train_files(data, work, hold_out=False):
     "The training photos as PNGs in `work/train` (built once, deterministically); the validation photos among them."
     d, held = Path(work)/'train', set(eval_sun80(data)) if hold_out else set()
-    srcs = ([('cbsd', f) for f in sorted((Path(data)/'CBSD68').glob('*')) if f.suffix in ('.png', '.webp')]  # .gpudata carries them as lossless WebP + [('sun', f) for f in sorted((Path(data)/'Sun80').glob('*')) if f not in held]
+    cbsd = [f for f in sorted((Path(data)/'CBSD68').glob('*')) if f.suffix in ('.png', '.webp')]  # .gpudata carries them as lossless WebP
+    srcs = ([('cbsd', f) for f in cbsd] + [('sun', f) for f in sorted((Path(data)/'Sun80').glob('*')) if f not in held]
             + [('bundled', f) for f in bundled_photos() if f.stem not in demo_held_back])
     files = []
     for kind, f in srcs:
