@@ -162,8 +162,9 @@ def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer
     for f, dst in track(my_share(pairs), show=not quiet and is_main()):  # under `accelerate launch`: this rank's share
         try:
             if video is not None and is_video(f):  # frames in batches, audio copied, resumable (`lesson7ext.video`)
-                w, note = _video_file(f, dst, m, strength, custom, tile, quiet, video)
-                written.append(w); notes += [note] if note else []
+                from lesson7ext.video import restore_video
+                say = notes.append if quiet else lambda l: (notes.append(l), print(l, file=sys.stderr))
+                written.append(str(restore_video(f, dst, m, strength, custom, tile=tile, quiet=quiet, say=say, **video)))
                 continue
             img = open_image(f, rgb=False)
             res = apply(img, m)
@@ -178,16 +179,6 @@ def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer
         save_image(res, dst, fmt, **image_metadata(img), **(dict(quality=95) if fmt == 'JPEG' else {}))
         written.append(str(dst))
     return dict(written=merged(written), skipped=skipped + merged(failed), notes=merged(notes))  # every rank's, on every rank
-
-def _video_file(f, dst, m, strength, apply, tile, quiet, video):
-    "`restore_video(f, dst, ...)`: `(the output, a line saying the strength chosen when none was given, else None)`."
-    from lesson7ext.video import restore_video, auto_strength, probe_video
-    probe_video(f)  # a bad video: its one line (`BadVideo`) before anything reads its frames
-    s = auto_strength(f, m, strength, apply, quiet=True)
-    note = None if strength is not None or s is None else (f"{Path(f).name}: strength {s:.2f}, from the noise its first frames show"
-                                                           + (': left as it is (--strength 1 forces the model)' if s == 0 else ''))
-    if note and not quiet: print(note, file=sys.stderr)
-    return str(restore_video(f, dst, m, s, apply, tile=tile, quiet=quiet, **video)), note
 
 # %% ../nbs/08_cli.ipynb #74864125
 def list_models() -> str:

@@ -7,6 +7,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/video.html.md"""
 # %% ../nbs/05a_video.ipynb #afd2dbc2
 from __future__ import annotations
 import heapq, json, os, shutil, sys, time
+from functools import partial
 from bisect import bisect_left
 from pathlib import Path
 import numpy as np, torch
@@ -355,12 +356,12 @@ def auto_strength(src, # A video file
                   model, # A model from `load_restorer`
                   strength:float=None, # The strength asked for, if any
                   apply=None, # A per-frame function instead of the restorer (e.g. `colorize`): no strength to choose
-                  quiet:bool=False, # Say nothing
+                  say=None, # Called with the line saying the strength chosen (e.g. `print`)
                  ) -> float:
-    "`strength` if given, else for a restorer at the source's size `video_strength`'s (one line on stderr unless `quiet`); `None` otherwise."
+    "`strength` if given, else for a restorer at the source's size `video_strength`'s, said to `say`; `None` otherwise."
     if strength is not None or apply is not None or getattr(model, 'scale', 1) != 1: return strength
     s = video_strength(src, model)
-    if not quiet: print(f"{Path(src).name}: strength {s:.2f}, from the noise its first frames show (video_strength)", file=sys.stderr)
+    if say: say(f"{Path(src).name}: strength {s:.2f}, from the noise its first frames show" + (': left as it is (--strength 1 forces the model)' if s == 0 else ''))
     return s
 
 # %% ../nbs/05a_video.ipynb #0e25f350
@@ -368,7 +369,7 @@ def copyable(src, # A video file
              info:dict, # Its `probe_video`
             ) -> bool:
     "Whether `src`'s video stream can go to the output as it is: H.264 yuv420p in a container whose timestamps carry over."
-    return info['codec'] == 'h264' and info.get('pix_fmt') == 'yuv420p' and Path(src).suffix.lower() in ('.mp4', '.m4v', '.mov', '.mkv')
+    return info['codec'] == 'h264' and info['pix_fmt'] == 'yuv420p' and Path(src).suffix.lower() in ('.mp4', '.m4v', '.mov', '.mkv')
 
 def copy_video(src, # A video file that is `copyable`
                dst, # The output video (its folder is created)
@@ -392,6 +393,7 @@ def restore_video(src, # A video file (mp4, mov, mkv, webm, avi, animated GIF...
                   batch:int=4, # Frames per forward pass
                   segment_frames:int=120, # Frames per segment at least (a rerun resumes at the first missing segment)
                   quiet:bool=False, # No progress bar or log lines
+                  say=None, # Called with a line worth telling the user (the strength chosen); default: stderr unless `quiet`
                   precision:str='fp32', # As `restore`
                   max_segments:int=None, # Do at most this many segments now (a long film over several sessions), then return `None`
                   progress=None, # Called as `progress(frames done, frames to do)` after each batch
@@ -399,7 +401,7 @@ def restore_video(src, # A video file (mp4, mov, mkv, webm, avi, animated GIF...
     "Restore every frame of `src` into `dst` (H.264, audio and subtitles copied, timestamps and rotation kept), stabilized over time; resumable."
     info = probe_video(src)
     m = cached_restorer(model) if isinstance(model, (str, Path)) else model
-    strength, sc = auto_strength(src, m, strength, apply, quiet), getattr(m, 'scale', 1)
+    strength, sc = auto_strength(src, m, strength, apply, say or (None if quiet else partial(print, file=sys.stderr))), getattr(m, 'scale', 1)
     if strength == 0 and apply is None and sc == 1 and copyable(src, info): return copy_video(src, dst, info)
     mode = ('chroma' if apply else 'output') if stabilize == 'auto' else stabilize
     if strength == 0 and apply is None: mode = 'none'  # the frames as they are: nothing to carry along the flow
