@@ -6,23 +6,25 @@ Docs: https://lesson7ext.github.io/lesson7ext/app.html.md"""
 
 # %% ../nbs/11_app.ipynb #b7f7461c
 from __future__ import annotations
-import os, sys, signal, shutil, tempfile, threading, time, zipfile, atexit, uuid
+import os, sys, signal, shutil, tempfile, threading, time, zipfile, atexit, uuid, ctypes, ctypes.util
 from pathlib import Path
 from PIL import Image
 from fastcore.basics import patch
 try: import gradio as gr
 except ImportError as e: raise ImportError("lesson7ext.app needs gradio: pip install 'lesson7ext[app]'") from e
-from .images import to_rgb, open_image, is_video
-from .degrade import resize
+from .images import to_rgb, open_image, is_video, atomic_write
+from .degrade import resize, target_size
 from .folder import crappify_file, write_report
 from .crappify import presets, get_crappifier
 from .zoo import shipped_names, shipped_models, model_card
 from .cli import restore_files, UsageError
 
 # %% auto #0
-__all__ = ['inspect_upload', 'Workspace', 'preview', 'nothing_done', 'page_report', 'job_outputs', 'run_job', 'tile_progress',
-           'model_choices', 'result_widgets', 'files_input', 'restore_tab', 'upscale_tab', 'colorize_tab',
-           'crappify_files', 'crappify_tab', 'video_job', 'video_outputs', 'video_tab', 'app', 'app_cmd']
+__all__ = ['inspect_upload', 'process_tag', 'owner_alive', 'remove_orphans', 'Workspace', 'preview', 'nothing_done',
+           'page_report', 'job_outputs', 'run_job', 'trim_memory', 'written_as', 'job_failed', 'tile_progress',
+           'model_choices', 'result_widgets', 'files_input', 'restore_tab', 'upscale_tab', 'result_too_big',
+           'colorize_tab', 'crappify_files', 'crappify_tab', 'video_job', 'video_outputs', 'video_tab', 'app',
+           'app_cmd']
 
 # %% ../nbs/11_app.ipynb #21cb9898
 _mode_notes = {'CMYK': 'CMYK: restored in RGB', 'I;16': '16-bit: restored as 8-bit', 'I;16B': '16-bit: restored as 8-bit',
@@ -47,8 +49,35 @@ def inspect_upload(path, # An uploaded file
     if frames > 1: notes.append(f'animated ({frames} frames): only the first frame is restored')
     exts = [e for e, f in Image.registered_extensions().items() if f == fmt]
     sfx = p.suffix.lower() if p.suffix.lower() in exts else (exts[0] if exts else '.png')
-    if sfx != p.suffix.lower(): notes.append(f"named {p.suffix or 'without an extension'} but is a {fmt} file: saved as {sfx}")
+    if sfx != p.suffix.lower(): notes.append(f"named {p.suffix or 'without an extension'} but is a {fmt} file")  # what is written: `written_as`
     return None, notes, sfx
+
+# %% ../nbs/11_app.ipynb #3029207c
+def process_tag(pid:int=None, # A process id (default: this process)
+               ) -> str:
+    "`'PID START'`: the process and, where `/proc` tells it, when it started (a reused pid is then another process)."
+    pid = os.getpid() if pid is None else pid
+    try: start = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[19]  # field 22: start time in clock ticks
+    except (OSError, IndexError): start = '-'
+    return f'{pid} {start}'
+
+def owner_alive(folder, # A workspace folder
+               ) -> bool:
+    "Whether the process named in `folder/owner` is still running (`True` when the folder names none: it is not ours to judge)."
+    try: pid, start = (Path(folder)/'owner').read_text().split()
+    except (OSError, ValueError): return True
+    try: os.kill(int(pid), 0)
+    except ProcessLookupError: return False
+    except PermissionError: pass  # alive, another user's
+    return start == '-' or process_tag(int(pid)).split()[1] in ('-', start)
+
+def remove_orphans(parent=None, # Where the workspaces are (default: the system's temporary folder)
+                   prefix:str='lesson7ext-app-', # Their names' prefix
+                  ) -> list:
+    "Remove the workspaces under `parent` whose owning process is gone (killed, crashed); the removed folders."
+    gone = [d for d in Path(parent or tempfile.gettempdir()).glob(f'{prefix}*') if d.is_dir() and not owner_alive(d)]
+    for d in gone: shutil.rmtree(d, ignore_errors=True)
+    return gone
 
 # %% ../nbs/11_app.ipynb #cbe43c21
 class Workspace:
@@ -60,7 +89,9 @@ class Workspace:
                  sweep_every:float=1., # Seconds between sweeps (0: no sweeping thread; call `sweep`)
                  grace:float=5., # An answered upload written less than this many seconds ago may belong to a request about to join the queue
                 ):
+        remove_orphans()  # the folders of pages that were killed
         self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix='lesson7ext-app-'))
+        atomic_write(self.root/'owner', process_tag().encode())  # so that a page started after a kill removes it
         self.cache, self.jobs = self.root/'gradio', self.root/'jobs'
         self.ttl, self.keep, self.done, self.lock = ttl, Path(keep) if keep else None, {}, threading.Lock()
         self.running, self.pending, self.waiting, self.grace = 0, set(), lambda: 0, grace  # `app` sets `waiting`: requests in gradio's queue
@@ -75,11 +106,11 @@ class Workspace:
         with self.lock: self.running += 1
         return d
 
-    def finish(self, job, uploads=()):
-        "`job` is answered: its uploads go now (or once no queued request may share them), its results `ttl` seconds from now."
-        shutil.rmtree(Path(job)/'in', ignore_errors=True)
+    def finish(self, job, uploads=(), answered:bool=True):
+        "`job` is over: its uploads go now (or once no queued request may share them), its results `ttl` seconds from now, or now if it was not `answered`."
+        shutil.rmtree(Path(job)/'in' if answered else job, ignore_errors=True)
         with self.lock:
-            self.done[Path(job)] = time.monotonic()
+            if answered: self.done[Path(job)] = time.monotonic()
             self.running -= 1
             self.pending.update(map(Path, uploads))
         self.release()
@@ -96,22 +127,22 @@ class Workspace:
 # %% ../nbs/11_app.ipynb #954f3fbf
 @patch
 def take(self:Workspace, uploads:list, job:Path, max_mb:float=100, max_mp:float=50) -> tuple:
-    "Move the `uploads` into `job/in` under distinct names with their format's suffix: `(files, skipped, notes)`."
-    files, skipped, notes, stems = [], [], [], set()
+    "Move the `uploads` into `job/in` under distinct names with their format's suffix: `(files, skipped, notes, names)`, `names` the upload's name by stem."
+    files, skipped, notes, names = [], [], [], {}
     for u in uploads:
         u = Path(u)
         why, said, sfx = inspect_upload(u, max_mb, max_mp)
         if self.keep: self.keep.mkdir(parents=True, exist_ok=True); shutil.copy2(u, self.keep/f'{uuid.uuid4().hex[:8]}_{u.name}')
         if why: skipped.append((u.name, why)); continue
         stem, k = u.stem, 1
-        while stem.lower() in stems: k += 1; stem = f'{u.stem} ({k})'
-        stems.add(stem.lower())
+        while stem.lower() in map(str.lower, names): k += 1; stem = f'{u.stem} ({k})'
+        names[stem] = u.name
         dst = job/'in'/f'{stem}{sfx}'
         try: os.link(u, dst)  # gradio gives identical uploads one path: other requests may still need it (`release`)
         except OSError: shutil.copy2(u, dst)
         files.append(dst)
         notes += [f'{u.name}: {n}' for n in said]
-    return files, skipped, notes
+    return files, skipped, notes, names
 
 @patch
 def discard(self:Workspace, path):
@@ -155,8 +186,9 @@ def sweep(self:Workspace):
 def preview(src, # An image file
             max_px:int=2048, # Longest side of the preview
            ) -> Image.Image:
-    "An RGB preview of `src` for the page's comparison slider."
-    img = to_rgb(open_image(src, rgb=False))
+    "An RGB preview of `src` for the page's comparison slider, at most `max_px` on its long side."
+    draft = lambda wh: target_size(wh, long_side=max_px) if max(wh) > max_px else None  # a large JPEG decodes at 1/2, 1/4 or 1/8
+    img = to_rgb(open_image(src, rgb=False, draft_fn=draft))
     if max(img.size) > max_px: img = resize(img, long_side=max_px, method='lanczos')
     return img
 
@@ -202,14 +234,40 @@ def run_job(ws:Workspace, # The page's workspace
             max_mp:float=50, # Upload limit (megapixels)
             answer=None, # `answer(job, written, skipped, notes, verb)` -> the tab's outputs (default: `job_outputs`)
            ) -> tuple:
-    "One request: take the uploads, `apply` the library call, answer with `job_outputs`; the uploads go with the answer, the results `ws.ttl` seconds later."
-    job = ws.job()
+    "One request: take the uploads, `apply` the library call, answer with `job_outputs`; the uploads go with the answer, the results `ws.ttl` seconds later (at once on a failure, which reaches the page as one line)."
+    job, uploads, answered = ws.job(), uploads or [], False
     try:
-        files, skipped, notes = ws.take(uploads or [], job, max_mb, max_mp)
+        files, skipped, notes, names = ws.take(uploads, job, max_mb, max_mp)
         r = apply(files, job/'out') if files else dict(written=[], skipped=[])
-        skipped += [(Path(f).name, e) for f, e in r['skipped']]
-        return (answer or job_outputs)(job, r['written'], skipped, notes + r.get('notes', []), verb)
-    finally: ws.finish(job, uploads or [])
+        skipped += [(names.get(Path(f).stem, Path(f).name), e) for f, e in r['skipped']]
+        res = (answer or job_outputs)(job, r['written'], skipped, notes + r.get('notes', []) + written_as(r['written'], names), verb)
+        answered = True
+        return res
+    except gr.Error: raise
+    except Exception as e: raise job_failed(uploads, e) from e
+    finally:
+        ws.finish(job, uploads, answered)
+        trim_memory()
+
+def trim_memory():
+    "Give the memory a job freed back to the system: glibc keeps it in each worker thread's arena, so a server's size would creep up with each burst (Linux; elsewhere nothing)."
+    try: ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6').malloc_trim(0)
+    except (OSError, AttributeError, TypeError): pass
+
+def written_as(written:list, # Result files
+               names:dict, # The uploads' names by the stem of their result (`Workspace.take`)
+              ) -> list:
+    "A note for each result whose suffix is not its upload's: the report says what was written."
+    out = [(names.get(Path(w).stem), Path(w).name) for w in written]
+    return [f'{n}: written as {o}' for n, o in out if n and Path(n).suffix.lower() != Path(o).suffix.lower()]
+
+def job_failed(uploads:list, # The request's uploads
+               e:Exception, # What went wrong
+              ) -> gr.Error:
+    "The one line the page shows for a request that failed outside the per-file checks: the files, and the error's first line."
+    what = ', '.join(Path(u).name for u in uploads) or 'the request'
+    line = (str(e).strip().splitlines() or [''])[0]
+    return gr.Error(f'{what}: {type(e).__name__}' + (f': {line}' if line else ''), print_exception=False)
 
 def tile_progress(progress, # A `gr.Progress` (or `None`)
                   n_files:int, # Files in the job
@@ -273,9 +331,23 @@ def upscale_tab(ws:Workspace, **limits):
             go = gr.Button('Upscale x4', variant='primary')
         with gr.Column(): outs = result_widgets()
     def upscale(files, progress=gr.Progress()):
-        apply = lambda fs, out: restore_files('x4', fs, out, quiet=True, progress=tile_progress(progress, len(fs)))
+        def apply(fs, out):
+            big = {f: why for f in fs if (why := result_too_big(f, 4, limits.get('max_mp', 50)))}
+            ok = [f for f in fs if f not in big]
+            r = restore_files('x4', ok, out, quiet=True, progress=tile_progress(progress, len(ok)))
+            return {**r, 'skipped': [(str(f), why) for f, why in big.items()] + r['skipped']}
         return run_job(ws, files, apply, 'upscaled', **limits)
     go.click(upscale, [files], list(outs), api_name='upscale')
+
+def result_too_big(path, # An image file
+                   scale:int=4, # The upscaling factor
+                   max_mp:float=50, # The largest result, in megapixels
+                  ) -> str:
+    "Why the `scale`x result of `path` is over `max_mp` megapixels, read from its header before any work (`None` if it is not)."
+    with Image.open(path) as im: w, h = im.size
+    if w * h * scale ** 2 <= max_mp * 1e6: return None
+    return (f'{w}x{h} x{scale} would be {w * scale}x{h * scale} = {w * h * scale ** 2 / 1e6:.0f} MP, over the limit of {max_mp:g} MP '
+            f'for a result: upscale a photo of at most {max_mp / scale ** 2:.1f} MP here, or run lesson7ext-restore --model x4')
 
 def colorize_tab(ws:Workspace, **limits):
     "The Colorize tab: the shipped `colorize` model at a render factor; endpoint `colorize` (`lesson7ext-colorize`)."
@@ -360,7 +432,7 @@ def video_tab(ws:Workspace, models=None, **limits):
 def app(models=None, # Folder of model files to offer in the Restore tab beside the shipped models
         keep=None, # Keep a copy of every upload in this folder (default: none is kept)
         max_mb:float=100, # Upload limit in MB
-        max_mp:float=50, # Upload limit in megapixels
+        max_mp:float=50, # Upload limit in megapixels (and the limit of an Upscale result)
         ttl:float=600, # Seconds a result stays downloadable before its files are removed
         concurrency:int=1, # Jobs run at once (a CPU tool: one)
         root=None, # The page's temporary folder (default: a new one; gradio's uploads go there too)
@@ -371,7 +443,7 @@ def app(models=None, # Folder of model files to offer in the Restore tab beside 
     limits = dict(max_mb=max_mb, max_mp=max_mp)
     with gr.Blocks(title='lesson7ext: restore your photos', analytics_enabled=False) as page:
         gr.Markdown("# lesson7ext\nRestore, upscale and colorize photos and films with the models of fast.ai's Lesson 7, or see what a crappifier does to a photo. "
-                    f"Uploads are limited to {max_mb:g} MB and {max_mp:g} MP; they are removed once answered"
+                    f"Uploads are limited to {max_mb:g} MB and {max_mp:g} MP (an upscaled result too); they are removed once answered"
                     + (f", results after {ttl / 60:g} minutes." if ttl >= 60 else f", results after {ttl:g} s."))
         with gr.Tab('Restore'): restore_tab(ws, models, **limits)
         with gr.Tab('Upscale x4'): upscale_tab(ws, **limits)
@@ -391,7 +463,7 @@ def app_cmd(host:str='127.0.0.1', # Address to listen on (0.0.0.0: every network
             concurrency:int=1, # Jobs run at once (this is a CPU tool: one)
             keep:str=None, # Keep a copy of every upload in this folder (default: none is kept)
             max_mb:float=100, # Upload limit in MB
-            max_mp:float=50, # Upload limit in megapixels
+            max_mp:float=50, # Upload limit in megapixels (and the limit of an Upscale result)
             ttl:float=600, # Seconds a result stays downloadable before its files are removed
            ) -> int:
     "Serve the web page (Restore, Upscale x4, Colorize, Crappify, Video) until interrupted; its temporary folder is removed at exit."

@@ -87,10 +87,14 @@ def target_size(size:tuple, # Current `(w,h)`
                 short_side:int=None, # Resize so that the short side is this (the lesson's `resize_to(img, 96, use_min=True)`)
                 scale:float=None, # Or multiply both sides by this
                 to:tuple=None, # Or this exact `(w,h)`
+                long_side:int=None, # Or resize so that the long side is this (a preview, a thumbnail)
                ) -> tuple:
     "The `(w,h)` that `resize` produces from `size`."
     w, h = size
     if to is not None: return tuple(to)
+    if long_side is not None:
+        r = long_side / max(w, h)
+        return max(1, round(w * r)), max(1, round(h * r))
     if short_side is not None:
         r = short_side / min(w, h)
         return int(w * r), int(h * r)
@@ -104,9 +108,10 @@ def resize(x, # PIL image or float batch `(B,C,H,W)`
            scale:float=None, # Or scale factor
            to:tuple=None, # Or exact `(w,h)`
            method:str='bilinear', # One of `resize_methods`
+           long_side:int=None, # Or target long side
           ):
-    "Resize a PIL image or a batch like PIL does (antialiased), by `short_side`, `scale` or `to`."
-    w, h = target_size((x.shape[-1], x.shape[-2]), short_side, scale, to)
+    "Resize a PIL image or a batch like PIL does (antialiased), by `short_side`, `scale`, `to` or `long_side`."
+    w, h = target_size((x.shape[-1], x.shape[-2]), short_side, scale, to, long_side)
     if (w, h) == (x.shape[-1], x.shape[-2]): return x
     mh, mw = resample_matrix(x.shape[-2], h, method, x.device), resample_matrix(x.shape[-1], w, method, x.device)
     clip = (lambda t: t) if method in ('nearest', 'area', 'bilinear') else (lambda t: t.clamp(0, 1))
@@ -114,9 +119,9 @@ def resize(x, # PIL image or float batch `(B,C,H,W)`
     return clip((y.transpose(-1, -2) @ mh.to(x.dtype).T).transpose(-1, -2))
 
 @resize.register(Image.Image)
-def _resize_pil(x:Image.Image, short_side=None, scale=None, to=None, method='bilinear'):
+def _resize_pil(x:Image.Image, short_side=None, scale=None, to=None, method='bilinear', long_side=None):
     "`resize` for a PIL image: PIL's own resampling."
-    return x.resize(target_size(x.size, short_side, scale, to), pil_resample[method])
+    return x.resize(target_size(x.size, short_side, scale, to, long_side), pil_resample[method])
 
 # %% ../nbs/01_degrade.ipynb #97d67ff2
 def jpeg_bytes(img:Image.Image, # Image to encode
@@ -283,7 +288,7 @@ def blur(x, # PIL image or float batch `(B,C,H,W)`
     ks = [gaussian_kernel(s) for s in sig]
     r = max(len(k) for k in ks) // 2
     r = min(r, x.shape[-1] - 1, x.shape[-2] - 1)
-    k = torch.stack([F.pad(k, (r - len(k) // 2,) * 2)[max(0, len(k) // 2 - r):][:2 * r + 1] for k in ks]).to(x.device, x.dtype)
+    k = torch.stack([F.pad(k, (r - len(k) // 2,) * 2) for k in ks]).to(x.device, x.dtype)  # each kernel padded, or cut (a negative pad), to 2r+1 about its centre
     b, c, h, w = x.shape
     k = k / k.sum(1, keepdim=True)
     k = k.repeat_interleave(c, 0)
