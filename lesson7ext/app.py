@@ -21,10 +21,10 @@ from .cli import restore_files, UsageError
 
 # %% auto #0
 __all__ = ['inspect_upload', 'process_tag', 'owner_alive', 'remove_orphans', 'Workspace', 'preview', 'nothing_done',
-           'page_report', 'job_outputs', 'run_job', 'trim_memory', 'written_as', 'job_failed', 'tile_progress',
-           'model_choices', 'result_widgets', 'files_input', 'restore_tab', 'upscale_tab', 'result_too_big',
-           'colorize_tab', 'crappify_files', 'crappify_tab', 'video_job', 'video_outputs', 'video_tab', 'app',
-           'app_cmd']
+           'page_report', 'job_outputs', 'run_job', 'libc', 'trim_memory', 'limit_arenas', 'written_as', 'job_failed',
+           'tile_progress', 'model_choices', 'result_widgets', 'files_input', 'restore_tab', 'upscale_tab',
+           'result_too_big', 'colorize_tab', 'crappify_files', 'crappify_tab', 'video_job', 'video_outputs',
+           'video_tab', 'app', 'app_cmd']
 
 # %% ../nbs/11_app.ipynb #21cb9898
 _mode_notes = {'CMYK': 'CMYK: restored in RGB', 'I;16': '16-bit: restored as 8-bit', 'I;16B': '16-bit: restored as 8-bit',
@@ -249,10 +249,21 @@ def run_job(ws:Workspace, # The page's workspace
         ws.finish(job, uploads, answered)
         trim_memory()
 
+def libc():
+    "The C library (glibc on Linux), or `None` where it cannot be loaded."
+    try: return ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+    except (OSError, TypeError): return None
+
 def trim_memory():
-    "Give the memory a job freed back to the system: glibc keeps it in each worker thread's arena, so a server's size would creep up with each burst (Linux; elsewhere nothing)."
-    try: ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6').malloc_trim(0)
-    except (OSError, AttributeError, TypeError): pass
+    "Give the memory a job freed back to the system: glibc keeps it in each worker thread's arena, so a server's size would creep up with each burst (glibc; elsewhere nothing)."
+    try: libc().malloc_trim(0)
+    except AttributeError: pass
+
+def limit_arenas(n:int=2, # Most malloc arenas (glibc makes up to 8 per core, one per thread that allocates)
+                ):
+    "Few malloc arenas for the page's worker threads: freed memory is reused instead of spread over one arena per thread (glibc's `M_ARENA_MAX`; elsewhere nothing)."
+    try: libc().mallopt(-8, n)  # M_ARENA_MAX
+    except AttributeError: pass
 
 def written_as(written:list, # Result files
                names:dict, # The uploads' names by the stem of their result (`Workspace.take`)
@@ -439,6 +450,7 @@ def app(models=None, # Folder of model files to offer in the Restore tab beside 
        ) -> gr.Blocks:
     "The web page: Restore, Upscale x4, Colorize, Crappify and Video tabs over the library's calls; `app().launch()` serves it (inline in a notebook)."
     ws = Workspace(root, ttl, keep)
+    limit_arenas()  # with `trim_memory` after each job: the server's memory levels off
     os.environ['GRADIO_TEMP_DIR'] = str(ws.cache)  # gradio's uploads and cached results: inside the page's folder
     limits = dict(max_mb=max_mb, max_mp=max_mp)
     with gr.Blocks(title='lesson7ext: restore your photos', analytics_enabled=False) as page:
