@@ -3,7 +3,7 @@
     python bench/photos.py [--data ../shared/data] [--sets cset5,sun80] [--picture nbs/images/photo_rows.png] [--no-speed]
 
 Rows: the inputs of `losses.photo_inputs`, made from clean photos never trained on (JPEGs are real files, so `photo`
-reads their quality from the tables): clean, JPEG q10/30/50/80, JPEG q70 then q40, gaussian noise sigma 15, Poisson noise
+reads their quality from the tables): clean, JPEG q10/20/30/40/50/80, JPEG q70 then q40, gaussian noise sigma 15, Poisson noise
 (scale 1), blur sigma 1.2, an upscaled web copy (half size, JPEG q50, bicubic x2 back), a scan (blur 1, noise 8, JPEG q70)
 and the lesson's crappifier. Columns: the input's mean RGB PSNR against the clean photo (border 4), then the mean gain
 and the worst photo's gain (dB) for `photo` (its default strength, from its card), `photo` at strength 1, `lesson7`,
@@ -11,8 +11,15 @@ and the worst photo's gain (dB) for `photo` (its default strength, from its card
 `fastNlMeansDenoisingColored` at h 3/6/10, scikit-image's `denoise_wavelet` and `unsharp_mask` at amount 0.5/1: an
 oracle choice, generous to the baseline). The clean row shows the restored photo's PSNR against itself.
 
-Photos: CSet5 (5) and 10 Sun80 photos (`tools/pretrain.py`'s `eval_sun80`: every 8th by name, downscaled to a 480-px short
-side, never trained on by `photo`; `lesson7` and `realistic` did train on them, which favours them). Then seconds per
+Photos: CSet5 (5), 10 Sun80 photos (`tools/pretrain.py`'s `eval_sun80`: every 8th by name, downscaled to a 480-px short
+side, never trained on by `photo`; `lesson7` and `realistic` did train on them, which favours them) and 10 BSDS500 test photos
+(`eval_bsds`: every 20th of `test/` by name, 481x321 JPEG q95, never trained on by any model: 100007, 108069, 141012, 163096,
+196088, 226043, 259060, 317043, 388006, 69000).
+
+Beside the JPEG rows: the published mean gains of the best blind JPEG restorers on their own test (colour LIVE1, 29 photos, OpenCV
+JPEG, RGB PSNR), their numbers, not runs: FBCNN (Jiang et al., "Towards Flexible Blind JPEG Artifacts Removal", ICCV 2021,
+table 3: 25.69/28.06/29.37/30.28 -> 27.77/30.11/31.43/32.34 dB at q10/20/30/40) and DnCNN-3 (Zhang et al., "Beyond a Gaussian
+Denoiser", IEEE TIP 2017, table 6, grey LIVE1: 27.77/30.07/31.41/32.35 -> 29.19/31.59/32.98/33.96 dB). Then seconds per
 megapixel and peak memory of `lesson7ext-restore` on a 12-MP JPEG, `photo` and `lesson7` in their own processes.
 """
 import argparse, json, resource, subprocess, sys, tempfile, time, warnings
@@ -35,9 +42,12 @@ def classical_methods():
     ms.update({f'unsharp mask {a}': (lambda a: lambda im: out(255 * unsharp_mask(arr(im) / 255., radius=1, amount=a, channel_axis=-1)))(a) for a in (0.5, 1.)})
     return ms
 
+# Published mean gains (dB) on their own JPEG test, per quality: FBCNN (ICCV 2021, colour LIVE1), DnCNN-3 (TIP 2017, grey LIVE1)
+PUBLISHED = {'jpeg q10': (2.08, 1.42), 'jpeg q20': (2.05, 1.52), 'jpeg q30': (2.06, 1.57), 'jpeg q40': (2.06, 1.61)}
+
 def eval_sets(data, work):
     import pretrain
-    return dict(cset5=sorted((Path(data)/'CSet5').glob('*.png')), sun80=pretrain.eval_files(data, work))
+    return dict(cset5=sorted((Path(data)/'CSet5').glob('*.png')), sun80=pretrain.eval_files(data, work), bsds=pretrain.eval_bsds(data))
 
 def score_set(files, rows):
     from lesson7ext.losses import photo_grid
@@ -56,12 +66,13 @@ def cell(v, row):
 def show(name, res, rows):
     print(f"\n## {name}: mean gain over the input, dB (worst photo's gain); clean: PSNR against itself\n")
     cols = ['photo', 'photo_s1', 'lesson7', 'realistic', 'classical']
-    print('| input | input dB | `photo` | `photo` at strength 1 | `lesson7` | `realistic` | best classical |')
-    print('|---|---|---|---|---|---|---|')
+    print('| input | input dB | `photo` | `photo` at strength 1 | `lesson7` | `realistic` | best classical | published: FBCNN / DnCNN-3 (LIVE1) |')
+    print('|---|---|---|---|---|---|---|---|')
     for r in rows:
         c = res['classical'][r]
         inp = '(itself)' if r == 'clean' else f"{res['photo'][r]['input']:.2f}"
-        print(f"| {r} | {inp} | " + ' | '.join(cell(res[k][r], r) for k in cols[:-1]) + f" | {cell(c, r)} {c['method']} |")
+        pub = ' / '.join(f'{g:+.2f}' for g in PUBLISHED[r]) if r in PUBLISHED else ''
+        print(f"| {r} | {inp} | " + ' | '.join(cell(res[k][r], r) for k in cols[:-1]) + f" | {cell(c, r)} {c['method']} | {pub} |")
 
 def part_speed(model, src, out):
     "One process: restore the 12-MP `src` with `model` through the CLI's function; seconds and peak RSS."
@@ -107,7 +118,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument('--data', default=str(root.parent/'shared'/'data'))
     p.add_argument('--work', default=str(Path.home()/'.cache'/'lesson7ext'/'pretrain'))
-    p.add_argument('--sets', default='cset5,sun80')
+    p.add_argument('--sets', default='cset5,sun80,bsds')
     p.add_argument('--rows', default=None, help='comma-separated rows of losses.photo_inputs (default: all)')
     p.add_argument('--picture', default=None, help='write the before/after picture here')
     p.add_argument('--no-speed', action='store_true')
@@ -120,7 +131,8 @@ def main():
     import torch
     rows, sets = a.rows.split(',') if a.rows else list(photo_inputs), eval_sets(a.data, a.work)
     if a.speed_only: return speed(sets['cset5'])
-    print(f"bench/photos.py: {torch.get_num_threads()} threads; Sun80 photos: {', '.join(f.stem for f in sets['sun80'])}")
+    print(f"bench/photos.py: {torch.get_num_threads()} threads; Sun80 photos: {', '.join(f.stem for f in sets['sun80'])}; "
+          f"BSDS500 photos: {', '.join(f.stem for f in sets['bsds'])}")
     allres = {}
     for s in a.sets.split(','):
         allres[s] = score_set(sets[s], rows)

@@ -341,7 +341,7 @@ def _lesson7_input(im, s): return resize(get_crappifier('lesson7')(im, s), to=im
 
 photo_inputs = {  # name -> `f(photo, seed)`: the inputs users have, one per row of `bench/photos.py`
     'clean': lambda im, s: im,
-    **{f'jpeg q{q}': (lambda q: lambda im, s: jpeg_file(im, q))(q) for q in (10, 30, 50, 80)},
+    **{f'jpeg q{q}': (lambda q: lambda im, s: jpeg_file(im, q))(q) for q in (10, 20, 30, 40, 50, 80)},
     'jpeg q70 then q40': lambda im, s: jpeg_file(jpeg_file(im, 70), 40),
     'noise σ15': lambda im, s: gaussian_noise(im, 15., False, s),
     'poisson noise': lambda im, s: poisson_noise(im, 1., False, s),

@@ -145,18 +145,25 @@ def _starts(n, tile, overlap):
     while s[-1] + tile < n: s.append(s[-1] + tile - overlap)
     return s
 
+def _channels_last(model, precision, dev):
+    "Whether `precision` is reduced on `dev`; then `model` goes to channels-last memory (bf16 and channels-last: 2.5-3x fp32 on this CPU)."
+    p = ('bf16' if bf16_fast(dev) else 'fp32') if precision == 'auto' else precision
+    if p != 'fp32': model.to(memory_format=torch.channels_last)
+    return p != 'fp32'
+
 @torch.no_grad()
 def restore_tensor(model:nn.Module, # Restoration model working on normalised images
                    x:torch.Tensor, # Image `(3,H,W)` in `[0,1]`, or a batch `(B,3,H,W)` (a video's frames)
                    tile:int=512, # Tile size in pixels (`None` or 0: the whole image at once)
                    overlap:int=96, # Overlap between tiles, blended
                    stats=imagenet_stats, # Normalisation statistics
-                   precision:str='fp32', # 'fp32', 'bf16', 'fp16' (CUDA) or 'auto' (`precision_autocast`)
+                   precision:str='auto', # 'auto': bf16 and channels-last where bf16 is native (2x fp32 here, within 0.005 dB), else fp32; 'fp32', 'bf16', 'fp16' (CUDA)
                    progress=None, # Called as `progress(done, total)` after each tile (a progress bar, the web page's)
                   ) -> torch.Tensor:
     "Restore `x` with `model` tile by tile (each tile of a batch in one forward pass); returns `x`'s shape in `[0,1]`."
     dev = next(model.parameters()).device
     mean, std = (torch.tensor(s, device=dev)[:, None, None] for s in stats)
+    fmt = torch.channels_last if _channels_last(model, precision, dev) else torch.contiguous_format
     mult = getattr(model, 'size_multiple', 32)
     H, W = x.shape[-2:]
     rnd = lambda v: max(mult, v // mult * mult)  # tiles start on multiples of `mult`: the U-Net is shift-equivariant only for those
@@ -168,7 +175,7 @@ def restore_tensor(model:nn.Module, # Restoration model working on normalised im
         t = x[..., y0:y0 + tile, x0:x0 + tile].to(dev)
         h, w = t.shape[-2:]
         ph, pw = (-h) % mult, (-w) % mult
-        inp = (t - mean) / std if x.ndim == 4 else ((t - mean) / std)[None]
+        inp = ((t - mean) / std if x.ndim == 4 else ((t - mean) / std)[None]).contiguous(memory_format=fmt)
         if ph or pw: inp = F.pad(inp, (0, pw, 0, ph), mode='reflect' if min(h, w) > max(ph, pw) else 'replicate')
         with precision_autocast(precision, dev):
             o = model(inp)
@@ -210,7 +217,7 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
             tile:int=512, # Tile size (`None`: whole image)
             overlap:int=96, # Overlap between tiles
             scale:int=None, # Upscaling factor (default: the model's `scale`, else 1)
-            precision:str='fp32', # 'fp32', 'bf16', 'fp16' (CUDA) or 'auto' (`precision_autocast`)
+            precision:str='auto', # 'auto': bf16 and channels-last where bf16 is native (2x fp32 here, within 0.005 dB), else fp32; 'fp32', 'bf16', 'fp16' (CUDA)
             strength:float=None, # 0: the input unchanged, 1: the model's full correction (default: `default_strength`)
             progress=None, # Called as `progress(done, total)` after each tile
             consistent:bool=True, # Keep a JPEG's restoration within what its file says (`jpeg_consistent`)

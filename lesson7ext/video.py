@@ -228,7 +228,7 @@ def even(a:np.ndarray) -> np.ndarray:
 def frame_model(model, # A model from `load_restorer`
                 strength:float=None, # 0-1 (default: the card's, for inputs that are not JPEGs)
                 tile:int=512, # Tile size
-                precision:str='fp32', # As `restore`
+                precision:str='auto', # As `restore`
                 apply=None, # `apply(img, model)` -> image per frame (e.g. `colorize`); default: the restorer in batches
                ):
     "`f(frames)`: a list of `(H,W,3)` uint8 frames -> `(inputs at the output's size, outputs as float 0-255)`."
@@ -394,7 +394,7 @@ def restore_video(src, # A video file (mp4, mov, mkv, webm, avi, animated GIF...
                   segment_frames:int=120, # Frames per segment at least (a rerun resumes at the first missing segment)
                   quiet:bool=False, # No progress bar or log lines
                   say=None, # Called with a line worth telling the user (the strength chosen); default: stderr unless `quiet`
-                  precision:str='fp32', # As `restore`
+                  precision:str='auto', # As `restore`
                   max_segments:int=None, # Do at most this many segments now (a long film over several sessions), then return `None`
                   progress=None, # Called as `progress(frames done, frames to do)` after each batch
                  ) -> Path:

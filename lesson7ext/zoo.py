@@ -10,7 +10,7 @@ import json, hashlib, importlib, os, warnings
 from dataclasses import dataclass, asdict
 from typing import ClassVar
 from pathlib import Path
-import torch, torch.nn as nn
+import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr, ifnone
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
@@ -20,9 +20,9 @@ from .distributed import is_main, barrier, unwrap
 import lesson7ext
 
 # %% auto #0
-__all__ = ['weights_dir', 'shipped_names', 'loss_names', 'ModelConfig', 'RestoreUnetConfig', 'RestoreUnet', 'RestorerFileError',
-           'model_config', 'build_model', 'loader_stats', 'export_restorer', 'shipped_models', 'model_file',
-           'load_restorer', 'model_card', 'card_rows']
+__all__ = ['weights_dir', 'shipped_names', 'loss_names', 'ModelConfig', 'RestoreUnetConfig', 'RestoreUnet', 'LayerNorm2d',
+           'NafBlock', 'NafUnetConfig', 'NafUnet', 'RestorerFileError', 'model_config', 'build_model', 'loader_stats',
+           'export_restorer', 'shipped_models', 'model_file', 'load_restorer', 'model_card', 'card_rows']
 
 # %% ../nbs/04_zoo.ipynb #09151a2f
 @dataclass
@@ -85,6 +85,94 @@ class RestoreUnet(nn.Module):
         return x + self.up(self.head(e))
 
     def config(self) -> RestoreUnetConfig: return RestoreUnetConfig(self.nf, self.factor, self.n_res, self.blur, self.self_attention, self.n_in)
+
+# %% ../nbs/04_zoo.ipynb #54dc06c8
+class LayerNorm2d(nn.Module):
+    "LayerNorm over the channels of each pixel of a `(B,C,H,W)` tensor (NAFNet's), computed in fp32."
+    def __init__(self,
+                 c:int, # Channels
+                 eps:float=1e-6, # Added to the variance
+                ):
+        super().__init__()
+        self.weight, self.bias, self.eps = nn.Parameter(torch.ones(c)), nn.Parameter(torch.zeros(c)), eps
+    def forward(self, x):  # channels last, the channels are each pixel's last axis: torch's fused `layer_norm`
+        y = F.layer_norm(x.permute(0, 2, 3, 1).float(), x.shape[1:2], self.weight, self.bias, self.eps)
+        return y.permute(0, 3, 1, 2).to(x.dtype)
+
+# %% ../nbs/04_zoo.ipynb #ec498f00
+class NafBlock(nn.Module):
+    "NAFNet's block: LayerNorm, 1×1, depthwise 3×3, `SimpleGate`, local channel attention, 1×1; then a gated 1×1 feed-forward; both residual."
+    def __init__(self,
+                 c:int, # Channels
+                 pool:int=8, # Width of the window the channel attention averages over, less one (0: no attention)
+                ):
+        super().__init__()
+        self.pool = pool
+        self.n1, self.n2 = LayerNorm2d(c), LayerNorm2d(c)
+        self.pw1, self.dw = nn.Conv2d(c, 2 * c, 1), nn.Conv2d(2 * c, 2 * c, 3, padding=1, groups=2 * c)
+        self.sca = nn.Conv2d(c, c, 1) if pool else None
+        self.pw2, self.ff1, self.ff2 = nn.Conv2d(c, c, 1), nn.Conv2d(c, 2 * c, 1), nn.Conv2d(c, c, 1)
+        self.beta, self.gamma = nn.Parameter(torch.zeros(1, c, 1, 1)), nn.Parameter(torch.zeros(1, c, 1, 1))  # starts as the identity
+    def gate(self, x):
+        a, b = x.chunk(2, dim=1)
+        return a * b
+    def attend(self, x):
+        if not self.pool: return x
+        k, r = self.pool // 2 * 2 + 1, self.pool // 2  # a box of (pool+1)^2 pixels, as two 1D passes (2.4x faster), counting only the image's pixels
+        p = F.avg_pool2d(F.avg_pool2d(x, (k, 1), 1, (r, 0), count_include_pad=False), (1, k), 1, (0, r), count_include_pad=False)
+        return x * self.sca(p)
+    def forward(self, x):
+        y = self.pw2(self.attend(self.gate(self.dw(self.pw1(self.n1(x))))))
+        x = x + self.beta * y
+        return x + self.gamma * self.ff2(self.gate(self.ff1(self.n2(x))))
+
+# %% ../nbs/04_zoo.ipynb #2654b9af
+@dataclass
+class NafUnetConfig(ModelConfig):
+    "What rebuilds a `NafUnet`."
+    arch: ClassVar[str] = 'NafUnet'
+    module: ClassVar[str] = 'lesson7ext.zoo'
+    nf: int = 32
+    factor: int = 2
+    blocks: tuple = (1, 1, 4)
+    pool: int = 8
+    n_in: int = 3
+
+# %% ../nbs/04_zoo.ipynb #2761ac9c
+class NafUnet(nn.Module):
+    "`x + U-Net(x)` of NAF blocks on the `factor`-times smaller image; `blocks[i]` blocks at level `i` (width `nf * 2**i`); starts as the identity."
+    def __init__(self,
+                 nf:int=32, # Channels at the first level (doubled at each lower level)
+                 factor:int=2, # `PixelUnshuffle` factor: the U-Net works at 1/`factor` resolution
+                 blocks:tuple=(1, 1, 4), # NAF blocks per encoder level, the last one the bottom; one per decoder level
+                 pool:int=8, # Window of the blocks' channel attention (0: none)
+                 n_in:int=3, # Image channels
+                ):
+        super().__init__()
+        store_attr('nf,factor,pool,n_in'); self.blocks = tuple(blocks)
+        ci, ws = n_in * factor ** 2, [nf * 2 ** i for i in range(len(blocks))]
+        self.down, self.up = nn.PixelUnshuffle(factor), nn.PixelShuffle(factor)
+        self.stem = nn.Conv2d(ci, nf, 3, padding=1)
+        self.enc = nn.ModuleList(nn.Sequential(*[NafBlock(w, pool) for _ in range(n)]) for w, n in zip(ws, blocks))
+        self.downs = nn.ModuleList(nn.Conv2d(a, b, 2, stride=2) for a, b in zip(ws, ws[1:]))
+        self.ups = nn.ModuleList(nn.Sequential(nn.Conv2d(b, 4 * a, 1, bias=False), nn.PixelShuffle(2)) for a, b in zip(ws, ws[1:]))
+        self.dec = nn.ModuleList(NafBlock(w, pool) for w in ws[:-1])
+        self.head = nn.Conv2d(nf, ci, 3, padding=1)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    @property
+    def size_multiple(self) -> int: return self.factor * 2 ** (len(self.blocks) - 1)
+
+    def forward(self, x):
+        h, skips = self.stem(self.down(x)), []
+        for i, enc in enumerate(self.enc):
+            h = enc(h)
+            if i < len(self.downs): skips.append(h); h = self.downs[i](h)
+        for i in reversed(range(len(self.downs))): h = self.dec[i](self.ups[i](h) + skips[i])
+        return x + self.up(self.head(h))
+
+    def config(self) -> NafUnetConfig: return NafUnetConfig(self.nf, self.factor, self.blocks, self.pool, self.n_in)
 
 # %% ../nbs/04_zoo.ipynb #cee3eaca
 weights_dir = Path(lesson7ext.__file__).parent/'weights'  # the models shipped in the package (`tools/pretrain.py` writes them)

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Train `photo` on a CUDA machine, then score and ship it anywhere.
 #
-#   bash tools/pretrain_gpu.sh OUT [MINUTES]     # on the GPU machine, from the repo root
+#   bash tools/pretrain_gpu.sh OUT [MINUTES]     # on the GPU machine, from the repo root (MINUTES: 8 by default)
 #
 # The GPU machine needs torch, torchvision, scikit-image, scikit-learn, accelerate and safetensors; fastai and the
 # pure-Python packages it needs can come as wheels in `.whl/` (installed into /tmp/site, no network), and the training
 # photos as `.gpudata/` (CBSD68/ as lossless WebP, the same pixels in less of the 64 MiB a call may carry, and Sun80/, from ../shared/data)
 # when ../shared/data is not there. PyAV's wheel (for the photo mixture's H.264) comes in `.whl/` too. It trains
-# `tools/pretrain.py photo --train-only` for MINUTES (default: the recipe's) with the recipe's DataLoader workers and
+# `tools/pretrain.py photo --train-only` for MINUTES (default 8: the recipe's 480 are a CPU's, over many sessions) with the recipe's DataLoader workers and
 # leaves in OUT the checkpoint (photo.pth, photo.pth.json), the state (photo.json), the per-epoch log (photo.log) and
 # the whole output (photo_gpu.log). The wheels of the run that trained the shipped model (Python 3.12 there), fetched
 # here with `pip download --no-deps --only-binary=:all: --python-version 3.12 --platform manylinux_2_28_x86_64
@@ -29,4 +29,4 @@ fi
 data=../shared/data; [ -d "$data/CBSD68" ] || data=.gpudata
 python3 -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print(torch.cuda.get_device_name(), 'torch', torch.__version__)"
 python3 tools/pretrain.py photo --data "$data" --work /tmp/lesson7ext-pretrain --out "$out" --threads 2 --train-only \
-  ${2:+--minutes "$2"} 2>&1 | tee "$out/photo_gpu.log"
+  --minutes "${2:-8}" 2>&1 | tee "$out/photo_gpu.log"
