@@ -21,7 +21,8 @@ def worker(a):
     import torch
     from fastai.vision.all import Callback, find_bs
     from torch.nn.parallel import DistributedDataParallel as DDP
-    from lesson7ext.restore import train_restorer, final_metrics
+    from lesson7ext.train import train_restorer
+    from lesson7ext.losses import final_metrics
     from lesson7ext.distributed import is_main, gather_objects
     torch.set_num_threads(a.threads)
     world = int(os.environ.get('WORLD_SIZE', 1))

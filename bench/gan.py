@@ -19,7 +19,9 @@ root = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(root))
 from lesson7ext.losses import heldout_pairs, heldout_scores, FeatureLoss
 from lesson7ext.data import restoration_dls, image_grid
-from lesson7ext.restore import restore, load_restorer, final_metrics
+from lesson7ext.restore import restore
+from lesson7ext.zoo import load_restorer
+from lesson7ext.losses import final_metrics
 from lesson7ext.gan import nogan, gan_learner
 
 BORDER = 4

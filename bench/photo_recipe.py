@@ -15,7 +15,8 @@ import torch
 root = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(root)); sys.path.insert(0, str(root/'tools'))
 from lesson7ext.data import restoration_dls
-from lesson7ext.restore import restoration_learner, fit_budget, restore
+from lesson7ext.train import restoration_learner, fit_budget
+from lesson7ext.restore import restore
 from lesson7ext.losses import photo_grid
 import pretrain
 

@@ -28,7 +28,8 @@ def part_model(name, data, out):
     "One model's held-out scores, 1-MP restore time and peak memory (own process: peak RSS is this model's)."
     import numpy as np, torch
     from PIL import Image, ImageFilter
-    from lesson7ext.restore import load_restorer, restore
+    from lesson7ext.zoo import load_restorer
+    from lesson7ext.restore import restore
     from lesson7ext.gan import colorize
     from lesson7ext.losses import heldout_pairs, heldout_scores
     m = load_restorer(name)
@@ -47,7 +48,7 @@ def run_part(*args):
     subprocess.run([sys.executable, __file__, *map(str, args)], check=True)
 
 def show_models(a, work):
-    from lesson7ext.restore import shipped_models, shipped_names
+    from lesson7ext.zoo import shipped_models, shipped_names
     have = shipped_models()
     rows = []
     print("\n## Shipped models on CSet5 (held out; Y-PSNR, border 4)\n")

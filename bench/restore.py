@@ -29,7 +29,9 @@ from lesson7ext.images import open_image
 from lesson7ext.degrade import resize
 from lesson7ext.folder import crappify_folder
 from lesson7ext.losses import heldout_pairs, heldout_scores, FeatureLoss
-from lesson7ext.restore import restore, restoration_learner, fit_budget, export_restorer, load_restorer
+from lesson7ext.restore import restore
+from lesson7ext.train import restoration_learner, fit_budget
+from lesson7ext.zoo import export_restorer, load_restorer
 from lesson7ext.data import restoration_dls
 
 BORDER = 4
@@ -112,7 +114,7 @@ def part_big(model_path, tile, out, data):
 def old_fit_budget(learn, minutes, lr=3e-3, probe=3):
     "The planner lesson7ext had before (the baseline): one cycle sized from a 3-step probe, stopped hard at the budget."
     from fastai.callback.core import Callback, CancelFitException
-    from lesson7ext.restore import autocast_for
+    from lesson7ext.precision import autocast_for
     class HardStop(Callback):
         order = 90
         def __init__(self, s): self.s = s

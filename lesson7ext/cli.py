@@ -153,7 +153,8 @@ def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer
                   video:dict=None, # `restore_video`'s options (`crf`, `stabilize`...) to restore the videos among `inputs` too; `None`: images only
                  ) -> dict:
     "Restore every image in `inputs` into its own file under `out` (`output_names`), ICC profile and EXIF kept; several processes share the files; `notes`: lines worth saying."
-    from lesson7ext.restore import load_restorer, restore
+    from lesson7ext.zoo import load_restorer
+    from lesson7ext.restore import restore
     init_distributed()
     m = load_restorer(model) if isinstance(model, (str, Path)) else model
     custom, apply = apply, apply or (lambda img, m: restore(img, m, tile=tile or None, strength=strength, progress=progress))

@@ -25,7 +25,8 @@ from .data import restoration_dls, image_files, image_grid, sample_photos, extra
 from .losses import PSNRMetric, SSIMMetric
 from .zoo import export_restorer, load_restorer
 from .restore import restore
-from .train import restoration_learner, fit_budget, autocast_for, log_lines, precision_cb, TimeBudget, train_restorer
+from .precision import autocast_for, precision_cb
+from .train import restoration_learner, fit_budget, log_lines, TimeBudget, train_restorer
 
 # %% auto #0
 __all__ = ['batch_images', 'save_preds', 'critic_dls', 'critic_min_size', 'critic_learner', 'QuietGANTrainer', 'gan_learner',

@@ -17,30 +17,12 @@ with warnings.catch_warnings():
     from fastai.vision.all import imagenet_stats
 from .degrade import resize
 from .images import to_rgb
-from .zoo import *
+from .precision import resolve_precision, precision_autocast
+from .zoo import load_restorer, model_file
 
 # %% auto #0
-__all__ = ['bf16_fast', 'precision_autocast', 'ijg_tables', 'jpeg_quality', 'estimate_jpeg_quality', 'image_quality',
-           'jpeg_grid_table', 'jpeg_consistent', 'restore_tensor', 'default_strength', 'cached_restorer', 'restore']
-
-# %% ../nbs/04a_restore.ipynb #fb1b861a
-def bf16_fast(device=None, # Device to check (default: CUDA if available, else CPU)
-             ) -> bool:
-    "Whether bfloat16 autocast is natively fast on `device`."
-    device = torch.device(ifnone(device, 'cuda' if torch.cuda.is_available() else 'cpu'))
-    if device.type == 'cuda': return torch.cuda.is_bf16_supported()
-    try: flags = Path('/proc/cpuinfo').read_text()
-    except OSError: return False
-    return any(f in flags for f in ('amx_bf16', 'avx512_bf16'))
-
-# %% ../nbs/04a_restore.ipynb #c83a2abf
-def precision_autocast(precision:str, # 'auto' (bf16 where natively fast, else fp32), 'fp32', 'bf16' or 'fp16' (CUDA)
-                       device:torch.device, # Where the model runs
-                      ):
-    "The autocast context of `precision` on `device` (for inference; training uses `precision_cb`)."
-    if precision == 'auto': precision = 'bf16' if bf16_fast(device) else 'fp32'
-    if precision not in ('fp32', 'bf16', 'fp16'): raise ValueError(f"unknown precision {precision!r}; choose from auto, fp32, bf16, fp16")
-    return torch.autocast(device.type, dtype=torch.float16 if precision == 'fp16' else torch.bfloat16, enabled=precision != 'fp32')
+__all__ = ['ijg_tables', 'jpeg_quality', 'estimate_jpeg_quality', 'image_quality', 'jpeg_grid_table', 'jpeg_consistent',
+           'restore_tensor', 'default_strength', 'cached_restorer', 'restore']
 
 # %% ../nbs/04a_restore.ipynb #2aa0654c
 @lru_cache(maxsize=1)
@@ -147,7 +129,7 @@ def _starts(n, tile, overlap):
 
 def _channels_last(model, precision, dev):
     "Whether `precision` is reduced on `dev`; then `model` goes to channels-last memory (bf16 and channels-last: 2.5-3x fp32 on this CPU)."
-    p = ('bf16' if bf16_fast(dev) else 'fp32') if precision == 'auto' else precision
+    p = resolve_precision(precision, dev)
     if p != 'fp32': model.to(memory_format=torch.channels_last)
     return p != 'fp32'
 
@@ -246,14 +228,3 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
         res = res.convert('RGBA' if res.mode == 'RGB' else 'LA')
         res.putalpha(alpha.resize(res.size, Image.Resampling.BICUBIC))
     return res
-
-# %% ../nbs/04a_restore.ipynb #72ff4400
-_train_names = ('BF16Autocast', 'precision_cb', 'default_loss', 'restoration_learner', 'log_lines', 'final_metrics', 'autocast_for',
-                'TimeBudget', 'fit_budget', 'BudgetCheckpoint', 'resume_budget', 'drop_checkpoint', 'train_restorer')
-
-def __getattr__(name):
-    "The training names that lived here before `train` had its own module, from `train` (`from lesson7ext.restore import restoration_learner`)."
-    if name in _train_names:
-        import lesson7ext.train
-        return getattr(lesson7ext.train, name)
-    raise AttributeError(f"module 'lesson7ext.restore' has no attribute {name!r}")

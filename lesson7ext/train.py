@@ -1,4 +1,4 @@
-"""The training run: the restoration learner, one precision, a time budget, checkpoints and resume, guards, `train_restorer`.
+"""The training run: the restoration learner (its precision from `precision`), a time budget, checkpoints and resume, guards, `train_restorer`.
 
 Docs: https://lesson7ext.github.io/lesson7ext/train.html.md"""
 
@@ -13,45 +13,16 @@ from fastcore.basics import store_attr, ifnone
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.vision.all import (Learner, unet_learner, NormType, Callback, CancelFitException, CancelTrainException, ParamScheduler,
-                                   combined_cos, L, ChannelsLast, Adam, MixedPrecision, ProgressCallback, save_model, load_model)
+                                   combined_cos, L, ChannelsLast, Adam, ProgressCallback, save_model, load_model)
 from .images import interactive, atomic_write
 from .distributed import init_distributed, distrib_fit, is_main, broadcast_object, sync_clock, all_sum, unwrap
 from .losses import FeatureLoss, PSNRMetric, SSIMMetric, warn_once, imagenet_vgg_state, final_metrics
 from .zoo import RestoreUnet, load_restorer, export_restorer
-from .restore import bf16_fast
+from .precision import precision_cb
 
 # %% auto #0
-__all__ = ['BF16Autocast', 'precision_cb', 'TrainingStuck', 'StuckGuard', 'default_loss', 'restoration_learner', 'log_lines',
-           'autocast_for', 'TimeBudget', 'fit_budget', 'BudgetCheckpoint', 'resume_budget', 'drop_checkpoint',
-           'train_restorer']
-
-# %% ../nbs/04b_train.ipynb #90ecaf53
-class BF16Autocast(Callback):
-    "Autocast the forward pass and loss to bfloat16 on the data's device (CPU or GPU); predictions back to float32."
-    order = 10
-    def before_batch(self):
-        self.ac = torch.autocast(self.dls.device.type if hasattr(self.dls, 'device') and self.dls.device else 'cpu', dtype=torch.bfloat16)
-        self.ac.__enter__()
-    def after_pred(self): self.learn.pred = self.pred.float()
-    def after_loss(self):
-        self.ac.__exit__(None, None, None)
-        if self.learn.loss_grad.dtype != torch.float32:  # a loss computed in bf16 (e.g. a WGAN's mean critic score)
-            self.learn.loss_grad, self.learn.loss = self.loss_grad.float(), self.loss.float()
-    def after_cancel_batch(self): self.ac.__exit__(None, None, None)
-
-# %% ../nbs/04b_train.ipynb #6e182cfe
-def precision_cb(precision:str='auto', # 'auto' (bf16 where natively fast, else fp32), 'fp32', 'bf16' or 'fp16' (CUDA)
-                 device=None, # Where training runs (default CPU)
-                ):
-    "The mixed-precision callback for `precision` on `device` (`BF16Autocast`, fastai's `MixedPrecision`), or `None` for fp32."
-    device = torch.device(device if device is not None else 'cpu')
-    if precision == 'auto': precision = 'bf16' if bf16_fast(device) else 'fp32'
-    if precision in ('fp32', None, False): return None
-    if precision == 'bf16': return BF16Autocast()
-    if precision == 'fp16':
-        if device.type != 'cuda': raise ValueError("fp16 mixed precision needs a CUDA GPU; use precision='bf16' on a CPU")
-        return MixedPrecision()
-    raise ValueError(f"unknown precision {precision!r}; choose from auto, fp32, bf16, fp16")
+__all__ = ['TrainingStuck', 'StuckGuard', 'default_loss', 'restoration_learner', 'log_lines', 'TimeBudget', 'fit_budget',
+           'BudgetCheckpoint', 'resume_budget', 'drop_checkpoint', 'train_restorer']
 
 # %% ../nbs/04b_train.ipynb #2b7cb1c8
 class TrainingStuck(RuntimeError):
@@ -152,14 +123,6 @@ def log_lines(learn:Learner, # Any fastai learner
         print(' '.join(f"{n} {v:.4f}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(names, log)), flush=True)
     learn.logger = line
     return learn
-
-# %% ../nbs/04b_train.ipynb #044e57cc
-def autocast_for(learn):
-    "An autocast context matching the learner's mixed-precision callback (`BF16Autocast`, fastai's fp16 `MixedPrecision`), or a no-op."
-    dev = learn.dls.device.type if getattr(learn.dls, 'device', None) is not None else 'cpu'
-    if any(isinstance(c, BF16Autocast) for c in learn.cbs): return torch.autocast(dev, dtype=torch.bfloat16)
-    if any(isinstance(c, MixedPrecision) for c in learn.cbs): return torch.autocast(dev, dtype=torch.float16)
-    return torch.autocast(dev, enabled=False)
 
 # %% ../nbs/04b_train.ipynb #3358292d
 class TimeBudget(Callback):

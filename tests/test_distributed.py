@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np, pytest
 from PIL import Image
 
-from lesson7ext.restore import load_restorer
+from lesson7ext.zoo import load_restorer
 
 HERE = Path(__file__).parent
 JOB = HERE/'distributed_job.py'

@@ -4,7 +4,7 @@ import numpy as np, pytest
 from PIL import Image
 
 from lesson7ext.data import sample_photos
-from lesson7ext.restore import RestoreUnet, export_restorer, load_restorer
+from lesson7ext.zoo import RestoreUnet, export_restorer, load_restorer
 
 def run(*args, timeout=600):
     return subprocess.run(list(args), capture_output=True, text=True, timeout=timeout)

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np, pytest
 from PIL import Image, ImageCms
 
-from lesson7ext.restore import RestoreUnet, export_restorer
+from lesson7ext.zoo import RestoreUnet, export_restorer
 
 def run(*args): return subprocess.run(['lesson7ext-restore', *map(str, args)], capture_output=True, text=True, timeout=300)
 

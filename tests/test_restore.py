@@ -7,8 +7,10 @@ from scipy.signal import convolve2d
 
 from lesson7ext.data import sample_photos, restoration_dls
 from lesson7ext.losses import psnr, ssim, FeatureLoss, rgb_to_y
-from lesson7ext.restore import restoration_learner, export_restorer, load_restorer, restore, RestoreUnet
+from lesson7ext.train import restoration_learner
 
+from lesson7ext.zoo import export_restorer, load_restorer, RestoreUnet
+from lesson7ext.restore import restore
 def run(*args, timeout=600): return subprocess.run(list(args), capture_output=True, text=True, timeout=timeout)
 
 def ref_ssim(a, b):
@@ -116,7 +118,7 @@ def test_train_skips_bad_photos(tmp_path):
 def test_train_killed_then_resumed(tmp_path):
     "Ctrl-C mid-run, then the same command: it resumes from its checkpoint and ends where an uninterrupted run would."
     import json, signal, time
-    from lesson7ext.restore import model_card
+    from lesson7ext.zoo import model_card
     src = tmp_path/'s'; src.mkdir()
     for p in sample_photos(['chelsea', 'coffee', 'rocket']): shutil.copy(p, src/p.name)
     model = tmp_path/'m.safetensors'

@@ -4,7 +4,8 @@ from pathlib import Path
 import numpy as np, pytest
 from PIL import Image
 
-from lesson7ext.restore import shipped_models, shipped_names, load_restorer, model_card, restore, weights_dir, RestorerFileError
+from lesson7ext.zoo import shipped_models, shipped_names, load_restorer, model_card, weights_dir, RestorerFileError
+from lesson7ext.restore import restore
 from lesson7ext.losses import heldout_pairs, heldout_scores
 
 data = Path(__file__).resolve().parents[2]/'shared'/'data'
