@@ -4,7 +4,7 @@
     python bench/app.py [--data ../shared/data] [--requests 8]
 
 The photo: the first Sun80 photo `bench/photos.py` holds out, resized to 1 MP (and to 4000x3000) and saved as JPEG q75. The server is
-`python -m lesson7ext.app` in a subprocess (the tests' `Server`); the API calls go through `gradio_client`. The
+`python -m lesson7ext.cli app` in a subprocess (the tests' `Server`); the API calls go through `gradio_client`. The
 command line is timed twice: `lesson7ext-restore` as a user runs it (a new process: imports and model load included),
 and its library call `restore_files` in a warm process (what the page runs per request)."""
 import argparse, shutil, subprocess, sys, tempfile, threading, time, urllib.request
@@ -76,7 +76,7 @@ def main():
     a = p.parse_args()
     tmp = Path(tempfile.mkdtemp())
     f, size = photo(a.data, tmp)
-    from lesson7ext.cli import restore_files
+    from lesson7ext.batch import restore_files
     from lesson7ext.restore import cached_restorer
     m = cached_restorer('photo')
     lib = timed(lambda: restore_files(m, [f], tmp/'lib', quiet=True))

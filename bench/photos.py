@@ -77,7 +77,7 @@ def show(name, res, rows):
 def part_speed(model, src, out):
     "One process: restore the 12-MP `src` with `model` through the CLI's function; seconds and peak RSS."
     import torch
-    from lesson7ext.cli import restore_files
+    from lesson7ext.batch import restore_files
     from lesson7ext.restore import cached_restorer
     m = cached_restorer(model)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

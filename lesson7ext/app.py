@@ -6,7 +6,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/app.html.md"""
 
 # %% ../nbs/11_app.ipynb #b7f7461c
 from __future__ import annotations
-import os, sys, signal, shutil, tempfile, threading, time, zipfile, atexit, uuid, ctypes, ctypes.util
+import os, shutil, tempfile, threading, time, zipfile, atexit, uuid, ctypes, ctypes.util
 from pathlib import Path
 from PIL import Image
 from fastcore.basics import patch
@@ -14,17 +14,15 @@ try: import gradio as gr
 except ImportError as e: raise ImportError("lesson7ext.app needs gradio: pip install 'lesson7ext[app]'") from e
 from .images import to_rgb, open_image, is_video, atomic_write
 from .degrade import resize, target_size
-from .folder import crappify_file, write_report
-from .crappify import presets, get_crappifier
+from .crappify import presets
 from .zoo import shipped_names, shipped_models, model_card
-from .cli import restore_files, UsageError
+from .batch import restore_files, crappify_files
 
 # %% auto #0
 __all__ = ['inspect_upload', 'process_tag', 'owner_alive', 'remove_orphans', 'Workspace', 'preview', 'nothing_done',
            'page_report', 'job_outputs', 'run_job', 'libc', 'trim_memory', 'limit_arenas', 'written_as', 'job_failed',
            'tile_progress', 'model_choices', 'result_widgets', 'files_input', 'restore_tab', 'upscale_tab',
-           'result_too_big', 'colorize_tab', 'crappify_files', 'crappify_tab', 'video_job', 'video_outputs',
-           'video_tab', 'app', 'app_cmd']
+           'result_too_big', 'colorize_tab', 'crappify_tab', 'video_job', 'video_outputs', 'video_tab', 'app']
 
 # %% ../nbs/11_app.ipynb #21cb9898
 _mode_notes = {'CMYK': 'CMYK: restored in RGB', 'I;16': '16-bit: restored as 8-bit', 'I;16B': '16-bit: restored as 8-bit',
@@ -378,19 +376,6 @@ def colorize_tab(ws:Workspace, **limits):
     go.click(colorize, [files, rf], list(outs), api_name='colorize')
 
 # %% ../nbs/11_app.ipynb #2a163b7b
-def crappify_files(files:list, # Image files
-                   out:Path, # Output folder
-                   preset:str='lesson7', # Crappifier preset
-                   seed:int=0, # Seed (the same file name and seed give the same bytes as `lesson7ext-crappify`)
-                  ) -> dict:
-    "Crappify `files` (all in one folder) into `out` as `lesson7ext-crappify` does: `restore_files`'s `dict(written, skipped)`."
-    crap, written, skipped = get_crappifier(preset), [], []
-    for f in files:
-        why = crappify_file(f.parent, out, f.name, crap, seed)
-        if why: skipped.append((str(f), why))
-        else: written += [str(o) for o in Path(out).glob(f'{f.stem}.*')]
-    return dict(written=written, skipped=skipped)
-
 def crappify_tab(ws:Workspace, **limits):
     "The Crappify tab: what a preset does to your photo, side by side (the lesson's point: the model learns to undo exactly this); endpoint `crappify`."
     with gr.Row():
@@ -466,32 +451,3 @@ def app(models=None, # Folder of model files to offer in the Restore tab beside 
     ws.waiting = lambda: len(page._queue)  # requests waiting their turn: their uploads must stay
     page.workspace, page.max_file_size_mb = ws, max_mb
     return page
-
-# %% ../nbs/11_app.ipynb #5139850d
-def app_cmd(host:str='127.0.0.1', # Address to listen on (0.0.0.0: every network interface of this machine)
-            port:int=7860, # Port
-            models:str=None, # Folder of model files (lesson7ext-train) to offer beside the shipped models
-            share:bool=False, # Also a public link through Gradio's share servers (needs the internet)
-            concurrency:int=1, # Jobs run at once (this is a CPU tool: one)
-            keep:str=None, # Keep a copy of every upload in this folder (default: none is kept)
-            max_mb:float=100, # Upload limit in MB
-            max_mp:float=50, # Upload limit in megapixels (and the limit of an Upscale result)
-            ttl:float=600, # Seconds a result stays downloadable before its files are removed
-           ) -> int:
-    "Serve the web page (Restore, Upscale x4, Colorize, Crappify, Video) until interrupted; its temporary folder is removed at exit."
-    if not 0 < port < 65536: raise UsageError(f"--port must be between 1 and 65535, got {port}")
-    if concurrency < 1: raise UsageError(f"--concurrency must be 1 or more, got {concurrency}")
-    if min(max_mb, max_mp) <= 0 or ttl < 0: raise UsageError("--max-mb and --max-mp must be more than 0, --ttl 0 or more")
-    if models and not Path(models).is_dir(): raise UsageError(f"--models {models}: folder not found")
-    os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
-    page = app(models, keep, max_mb, max_mp, ttl, concurrency)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a stopped server still removes its folder (atexit)
-    print(f"lesson7ext-app: serving on http://{host}:{port} (temporary files in {page.workspace.root}); Ctrl-C stops", flush=True)
-    try: page.launch(server_name=host, server_port=port, share=share, max_file_size=int(max_mb * 2**20), quiet=True, show_error=True)
-    except OSError as e: raise UsageError(f"cannot listen on {host}:{port}: {e}")
-    return 0
-
-# %% ../nbs/11_app.ipynb #91333599
-if __name__ == '__main__' and '__file__' in globals():  # python -m lesson7ext.app (a notebook kernel has no `__file__`)
-    from lesson7ext.cli import app_cli
-    app_cli()

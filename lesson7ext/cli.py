@@ -6,26 +6,24 @@ Docs: https://lesson7ext.github.io/lesson7ext/cli.html.md"""
 
 # %% ../nbs/08_cli.ipynb #996c4f4a
 from __future__ import annotations
-import sys, os, html, time
+import sys, os, signal
 from typing import Annotated
-import numpy as np
 from pathlib import Path
 from fastcore.script import anno_parser
-from PIL import Image
-from .degrade import resize
-from .crappify import get_crappifier, presets
-from .folder import crappify_folder, shard_report, file_seed, write_report
-from .distributed import init_distributed, is_main, my_share, merged
 from fastai.torch_core import num_distrib
-from .images import open_image, BadImage, is_video, usable_images, atomic_write, save_image, to_rgb, output_names, output_format, check_ext, image_metadata, track
-from .data import sample_photos, image_grid, image_files, extra_training_images
+from .crappify import presets
+from .folder import crappify_folder, shard_report, write_report
+from .distributed import is_main
+from .images import usable_images, check_ext
+from .data import image_files
 from .losses import final_metrics
+from .batch import restore_files
+from .demo import run_demo
 
 # %% auto #0
-__all__ = ['demo_held_back', 'demo_gan_weights', 'demo_short_side', 'demo_init', 'demo_task', 'commands', 'UsageError', 'run_cli',
-           'finish', 'crappify_cmd', 'crappify_cli', 'train_cmd', 'train_cli', 'restore_files', 'list_models',
+__all__ = ['commands', 'UsageError', 'run_cli', 'finish', 'crappify_cmd', 'crappify_cli', 'train_cmd', 'train_cli', 'list_models',
            'restore_cmd', 'restore_cli', 'colorize_cmd', 'colorize_cli', 'wgan_cmd', 'wgan_cli', 'nogan_cmd',
-           'nogan_cli', 'demo_cmd', 'demo_cli', 'app_cli', 'main']
+           'nogan_cli', 'demo_cmd', 'demo_cli', 'app_cmd', 'app_cli', 'main']
 
 # %% ../nbs/08_cli.ipynb #5a2c0965
 class UsageError(Exception):
@@ -139,47 +137,6 @@ def train_cmd(src:str, # Folder of good photos (searched recursively)
 def train_cli():
     "Console script `lesson7ext-train`."
     sys.exit(run_cli(train_cmd, 'lesson7ext-train', pos=['src']))
-
-# %% ../nbs/08_cli.ipynb #7881a565
-def restore_files(model, # Model file from `lesson7ext-train` / `export_restorer`, or a model it loaded
-                  inputs:list, # Image files or folders
-                  out:str, # Output folder
-                  tile:int=512, # Tile size (0: whole image)
-                  quiet:bool=False, # No progress bar
-                  apply=None, # `apply(img, model)` -> image; default: `restore` with `tile`
-                  ext:str='auto', # Output format: 'auto' (the input's), 'png' or 'jpg'
-                  strength:float=None, # For the default `apply`: `restore`'s strength (default: the model's card, by each JPEG's quality)
-                  progress=None, # For the default `apply`: `restore`'s per-tile callback `progress(done, total)`
-                  video:dict=None, # `restore_video`'s options (`crf`, `stabilize`...) to restore the videos among `inputs` too; `None`: images only
-                 ) -> dict:
-    "Restore every image in `inputs` into its own file under `out` (`output_names`), ICC profile and EXIF kept; several processes share the files; `notes`: lines worth saying."
-    from lesson7ext.zoo import load_restorer
-    from lesson7ext.restore import restore
-    init_distributed()
-    m = load_restorer(model) if isinstance(model, (str, Path)) else model
-    custom, apply = apply, apply or (lambda img, m: restore(img, m, tile=tile or None, strength=strength, progress=progress))
-    pairs, skipped = output_names(inputs, out, ext, videos=video is not None)
-    written, failed, notes = [], [], []
-    for f, dst in track(my_share(pairs), show=not quiet and is_main()):  # under `accelerate launch`: this rank's share
-        try:
-            if video is not None and is_video(f):  # frames in batches, audio copied, resumable (`lesson7ext.video`)
-                from lesson7ext.video import restore_video
-                say = notes.append if quiet else lambda l: (notes.append(l), print(l, file=sys.stderr))
-                written.append(str(restore_video(f, dst, m, strength, custom, tile=tile, quiet=quiet, say=say, **video)))
-                continue
-            img = open_image(f, rgb=False)
-            res = apply(img, m)
-        except BadImage as e:
-            failed.append((str(f), str(e)))
-            continue
-        except Exception as e:
-            failed.append((str(f), f'{type(e).__name__}: {e}'))
-            continue
-        fmt = output_format(dst)
-        if fmt == 'JPEG' and res.mode not in ('RGB', 'L'): res = to_rgb(res)
-        save_image(res, dst, fmt, **image_metadata(img), **(dict(quality=95) if fmt == 'JPEG' else {}))
-        written.append(str(dst))
-    return dict(written=merged(written), skipped=skipped + merged(failed), notes=merged(notes))  # every rank's, on every rank
 
 # %% ../nbs/08_cli.ipynb #74864125
 def list_models() -> str:
@@ -322,111 +279,7 @@ def nogan_cli():
     "Console script `lesson7ext-nogan`."
     sys.exit(run_cli(nogan_cmd, 'lesson7ext-nogan', pos=['src']))
 
-# %% ../nbs/08_cli.ipynb #43b6b612
-demo_held_back = ('astronaut', 'china')
-demo_gan_weights = (1., 10.)  # adversarial vs pixel loss: the lesson's (1, 50) barely moves in a CPU-sized GAN stage
-demo_short_side = 320
-
-
-def _plot_losses(learn, path):
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    rec = learn.recorder
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(list(range(len(rec.losses))), [float(l) for l in rec.losses], label='train')
-    if rec.values:
-        ax.plot(np.cumsum(rec.nb_iters if hasattr(rec, 'nb_iters') else [len(learn.dls.train)] * len(rec.values)),
-                [v[1] for v in rec.values], 'o-', label='valid')
-    ax.set_xlabel('batches')
-    ax.set_ylabel('loss')
-    ax.legend()
-    fig.tight_layout()
-    tmp = Path(path).with_name('.loss.png.tmp')
-    fig.savefig(tmp, format='png', dpi=80)
-    plt.close(fig)
-    os.replace(tmp, path)
-
-demo_init = dict(lesson7='lesson7', realistic='realistic', bw='colorize')  # the shipped model each preset starts from
-
-def _demo_photos(out):
-    "Held-back and training photos, at a short side of `demo_short_side` (the lesson's photo size: the preset's 96 px is then x3.3)."
-    work = out/'.images'
-    work.mkdir(parents=True, exist_ok=True)
-    def small(p):
-        dst = work/f'{p.stem}.png'
-        if not dst.exists():
-            img = open_image(p)
-            img = resize(img, short_side=demo_short_side, method='lanczos') if min(img.size) > demo_short_side else img
-            img.save(dst)
-        return dst
-    held = [small(p) for p in sample_photos(list(demo_held_back))]
-    return held, [small(p) for p in sample_photos() + extra_training_images() if p.stem not in demo_held_back]
-
-def _demo_start(init, preset):
-    "The model the demo fine-tunes: `init`'s file, the preset's shipped model when installed ('auto'), or `None` (from scratch)."
-    from lesson7ext.zoo import RestorerFileError, load_restorer, shipped_models
-    if init == 'none': return None
-    if init == 'auto': return demo_init[preset] if demo_init[preset] in shipped_models() else None
-    try: load_restorer(init)
-    except RestorerFileError as e: raise UsageError(str(e))
-    return init
-
-# %% ../nbs/08_cli.ipynb #8602b448
-demo_task = dict(lesson7='lesson7', realistic='realistic', bw='colorize')  # the held-out protocol of each preset
-
-def _demo_scores(models, held, preset, seed):
-    "Grid rows (crappy, bicubic, each model, original) and per-photo Y-PSNR / SSIM / sharpness: `losses.heldout_scores` on the held-back photos."
-    from lesson7ext.losses import heldout_pairs, heldout_scores
-    from lesson7ext.restore import restore
-    pairs = heldout_pairs(held, demo_task[preset], seed)
-    outs = [{id(inp): restore(inp, m.eval()) for _, inp, _, _ in pairs} for _, m in models]
-    runs = [heldout_scores(lambda im, o=o: o[id(im)], pairs) for o in outs]
-    crap, rows, table = get_crappifier(preset), [], []
-    for i, (name, inp, hr, _) in enumerate(pairs):
-        per = [runs[0]['per_image']['baseline'][i]] + [r['per_image']['model'][i] for r in runs]
-        table.append((name, [p['psnr'] for p in per], [p['ssim'] for p in per], [p['sharpness'] for p in per] + [runs[0]['original_sharpness'][i]]))
-        rows.append([crap(hr, file_seed(seed, Path(held[i]).name)).resize(hr.size, Image.Resampling.NEAREST), inp] + [o[id(inp)] for o in outs] + [hr])
-    mean = ('mean', *[[float(np.mean([t[k][j] for t in table])) for j in range(len(table[0][k]))] for k in (1, 2, 3)])
-    return rows, table + [mean]
-
-def _demo_html(names, table, intro, verdict, files):
-    "The report page from `templates/demo_report.html`: the table (best PSNR/SSIM in bold), the grid, the loss curves."
-    from string import Template
-    import lesson7ext
-    cell = lambda v, f, best: f"<td>{'<b>' if best else ''}{v:{f}}{'</b>' if best else ''}</td>"
-    trs = '\n'.join(f"<tr><td>{html.escape(n)}</td>" + ''.join(cell(v, '.2f', v == max(ps)) for v in ps)
-                    + ''.join(cell(v, '.4f', v == max(ss)) for v in ss) + ''.join(cell(v, '.2f', False) for v in sh) + "</tr>"
-                    for n, ps, ss, sh in table)
-    head = (''.join(f"<th>PSNR {html.escape(n)}</th>" for n in names) + ''.join(f"<th>SSIM {html.escape(n)}</th>" for n in names)
-            + ''.join(f"<th>sharpness {html.escape(n)}</th>" for n in names + ['original']))
-    page = Template((Path(lesson7ext.__file__).parent/'templates'/'demo_report.html').read_text())
-    return page.substitute(intro=intro, verdict=html.escape(verdict), head=head, rows=trs, alt=html.escape(', '.join(['crappy'] + names + ['original'])),
-                           files=''.join(f'<code>{html.escape(f)}</code> ' for f in files))
-
-def _demo_verdict(names, ps):
-    "One sentence on what each step bought over the one before (bicubic, shipped model, fine-tuning, GAN)."
-    parts = [f"{n} {v:.2f} dB ({v - ps[0]:+.2f} dB over bicubic)" for n, v in zip(names[1:], ps[1:])]
-    s = "Held-back photos: bicubic " + f"{ps[0]:.2f} dB, " + ', '.join(parts) + '.'
-    if 'shipped model' in names and 'fine-tuned' in names:
-        d = ps[names.index('fine-tuned')] - ps[names.index('shipped model')]
-        s += (f" Fine-tuning on the bundled photos added {d:+.2f} dB." if d > 0.02 else
-              f" Fine-tuning on the bundled photos did not help ({d:+.2f} dB): the shipped model, trained on 150 photos, is the better choice here.")
-    return s
-
-# %% ../nbs/08_cli.ipynb #88a630d1
-def _demo_gan(learn, train_files, out, preset, size, bs, gan_minutes):
-    "The NoGAN stage after the generator: returns the GAN's generator."
-    import shutil
-    from lesson7ext.gan import nogan
-    from lesson7ext.zoo import export_restorer
-    shutil.rmtree(out/'gan', ignore_errors=True)  # a fresh generator: nothing of an older run may be resumed
-    print(f"GAN stage: {gan_minutes:g} min (critic, then generator and critic together)...")
-    gl = nogan(train_files, out/'gan', preset, size=size, bs=bs, gen_learn=learn, gen_minutes=0, crit_minutes=gan_minutes * 0.3,
-               gan_minutes=gan_minutes * 0.7, ckpt_every=100, weights_gen=demo_gan_weights)
-    export_restorer(gl.model.generator, out/'model_gan.safetensors')
-    return gl.model.generator
-
+# %% ../nbs/08_cli.ipynb #8d925f05
 def demo_cmd(out:str='demo_out', # Output folder
          minutes:float=10., # Training budget in minutes (generator)
          preset:str='lesson7', # Degradation preset: lesson7, realistic, bw or photo
@@ -438,43 +291,52 @@ def demo_cmd(out:str='demo_out', # Output folder
          init:str='auto', # Start from: 'auto' (the preset's shipped model when installed), 'none' (from scratch), a model name or file
         ) -> int:
     "Fine-tune (or train) a restorer on the bundled photos within `minutes` and write a report comparing it with bicubic."
-    from lesson7ext.train import train_restorer
-    from lesson7ext.zoo import load_restorer
+    from lesson7ext.zoo import RestorerFileError, load_restorer
     if num_distrib() > 1: raise UsageError("the demo runs in one process: start it without accelerate launch or torchrun")
     if preset not in presets: raise UsageError(f"unknown preset {preset!r}; choose from {', '.join(presets)}")
     if minutes <= 0: raise UsageError(f"--minutes must be positive, got {minutes}")
     if gan and gan_minutes <= 0: raise UsageError(f"--gan-minutes must be positive, got {gan_minutes}")
     if gan and size < 64: raise UsageError(f"--gan needs --size 64 or more (the critic's smallest input), got {size}")
-    start, out = _demo_start(init, preset), Path(out)
-    held, train_files = _demo_photos(out)
-    print(f"{'fine-tuning ' + str(start) if start else 'training from scratch'} for {minutes:g} min on {len(train_files)} bundled images ({preset} crappifier, on the fly)...")
-    learn = train_restorer(train_files, out/'model.safetensors', preset, minutes, size, bs, valid_files=held, epoch_size=16 * bs, init=start)
-    _plot_losses(learn, out/'loss.png')
-    models = ([('shipped model', load_restorer(start))] if start else []) + [('fine-tuned' if start else 'trained', learn.model)]
-    if gan: models.append(('GAN', _demo_gan(learn, train_files, out, preset, size, bs, gan_minutes)))
-    rows, table = _demo_scores(models, held, preset, seed)
-    names = ['bicubic'] + [n for n, _ in models]
-    save_image(image_grid(rows, ['crappy'] + names + ['original'], height=320), out/'results.png')
-    intro = (f"Restoring {html.escape(preset)}-crappified photos. {'Started from the shipped model ' + html.escape(str(start)) + ', then fine-tuned' if start else 'Trained from scratch'} "
-             f"{minutes:g} min on {len(train_files)} bundled images{f', then a {gan_minutes:g}-minute NoGAN stage (loss weights adversarial : pixel = {demo_gan_weights[0]:g} : {demo_gan_weights[1]:g})' if gan else ''}; "
-             f"scored on {len(held)} held-back photos ({', '.join(demo_held_back)}), crappified with seed {seed}. {time.strftime('%Y-%m-%d %H:%M')}.")
-    verdict = _demo_verdict(names, table[-1][1])
-    atomic_write(out/'report.html', _demo_html(names, table, intro, verdict, ['model.safetensors'] + (['model_gan.safetensors'] if gan else [])).encode())
-    print(verdict)
-    print(f"wrote {out/'report.html'}")
+    if init not in ('auto', 'none'):
+        try: load_restorer(init)
+        except RestorerFileError as e: raise UsageError(str(e))
+    print(run_demo(out, minutes, preset, size, bs, seed, gan, gan_minutes, init))
+    print(f"wrote {Path(out)/'report.html'}")
     return 0
 
 def demo_cli():
     "Console script `lesson7ext-demo`."
     sys.exit(run_cli(demo_cmd, 'lesson7ext-demo'))
 
+# %% ../nbs/08_cli.ipynb #5139850d
+def app_cmd(host:str='127.0.0.1', # Address to listen on (0.0.0.0: every network interface of this machine)
+            port:int=7860, # Port
+            models:str=None, # Folder of model files (lesson7ext-train) to offer beside the shipped models
+            share:bool=False, # Also a public link through Gradio's share servers (needs the internet)
+            concurrency:int=1, # Jobs run at once (this is a CPU tool: one)
+            keep:str=None, # Keep a copy of every upload in this folder (default: none is kept)
+            max_mb:float=100, # Upload limit in MB
+            max_mp:float=50, # Upload limit in megapixels (and the limit of an Upscale result)
+            ttl:float=600, # Seconds a result stays downloadable before its files are removed
+           ) -> int:
+    "Serve the web page (Restore, Upscale x4, Colorize, Crappify, Video) until interrupted; its temporary folder is removed at exit."
+    if not 0 < port < 65536: raise UsageError(f"--port must be between 1 and 65535, got {port}")
+    if concurrency < 1: raise UsageError(f"--concurrency must be 1 or more, got {concurrency}")
+    if min(max_mb, max_mp) <= 0 or ttl < 0: raise UsageError("--max-mb and --max-mp must be more than 0, --ttl 0 or more")
+    if models and not Path(models).is_dir(): raise UsageError(f"--models {models}: folder not found")
+    try: from lesson7ext.app import app
+    except ImportError as e: raise UsageError(str(e))
+    os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
+    page = app(models, keep, max_mb, max_mp, ttl, concurrency)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a stopped server still removes its folder (atexit)
+    print(f"lesson7ext-app: serving on http://{host}:{port} (temporary files in {page.workspace.root}); Ctrl-C stops", flush=True)
+    try: page.launch(server_name=host, server_port=port, share=share, max_file_size=int(max_mb * 2**20), quiet=True, show_error=True)
+    except OSError as e: raise UsageError(f"cannot listen on {host}:{port}: {e}")
+    return 0
+
 # %% ../nbs/08_cli.ipynb #85655840
 def app_cli():
     "Console script `lesson7ext-app`: the web page (needs `pip install 'lesson7ext[app]'`)."
-    try: from lesson7ext.app import app_cmd
-    except ImportError as e:
-        print(f"lesson7ext-app: error: {e}", file=sys.stderr)
-        sys.exit(2)
     sys.exit(run_cli(app_cmd, 'lesson7ext-app'))
 
 # %% ../nbs/08_cli.ipynb #ef9ed32a

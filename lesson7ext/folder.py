@@ -56,10 +56,10 @@ def crappify_file(src:Path, # Source root
                   seed:int=0, # Run seed
                   max_pixels:int=178_956_970, # Pixel limit
                   draft:bool=True, # Decode JPEGs at reduced scale when the first step shrinks
-                 ):
-    "Crappify one file: `None` if written (or already there), else the reason it was skipped."
+                 ) -> tuple:
+    "Crappify one file: `(the file written or already there, None)`, or `(None, the reason it was skipped)`."
     out = _out_path(dst, rel, crap)
-    if out.exists(): return None
+    if out.exists(): return out, None
     s, drawn = file_seed(seed, rel), {}
     def draft_fn(size):  # draw once, from the full upright size, before a JPEG is decoded at reduced scale
         drawn['prms'] = crap.params(size, s)
@@ -67,10 +67,10 @@ def crappify_file(src:Path, # Source root
     try:
         img = open_image(Path(src)/rel, max_pixels, draft_fn if draft else None)
         data, _ = crap.encode(img, s, drawn.get('prms'))
-    except BadImage as e: return str(e)
-    except Exception as e: return f'failed to crappify: {type(e).__name__}: {e}'
+    except BadImage as e: return None, str(e)
+    except Exception as e: return None, f'failed to crappify: {type(e).__name__}: {e}'
     atomic_write(out, data)
-    return None
+    return out, None
 
 # %% ../nbs/01b_folder.ipynb #215192dd
 class _Job:
@@ -105,6 +105,6 @@ def crappify_folder(src, # Folder of good images (searched recursively)
     else:
         with ProcessPoolExecutor(n_workers) as ex:
             res = list(track(ex.map(job, rels, chunksize=max(1, min(32, len(rels) // (4 * n_workers)))), len(rels), show=progress))
-    skipped = [(r, e) for r, e in zip(rels, res) if e is not None]
+    skipped = [(r, why) for r, (_, why) in zip(rels, res) if why is not None]
     write_report(dst/shard_report(shard), skipped)
     return dict(total=len(rels), written=len(rels) - len(skipped) - done, already_done=done, skipped=skipped)

@@ -31,11 +31,11 @@ def psnr(a, b):
     return 100. if mse == 0 else 10 * np.log10(255 ** 2 / mse)
 
 class Server:
-    "`python -m lesson7ext.app` on a free port, in a subprocess; `stop` always ends it."
+    "`python -m lesson7ext.cli app` on a free port, in a subprocess; `stop` always ends it."
     def __init__(self, *extra):
         s = socket.socket(); s.bind(('127.0.0.1', 0)); self.port = s.getsockname()[1]; s.close()
         self.url = f'http://127.0.0.1:{self.port}/'
-        self.proc = subprocess.Popen([sys.executable, '-m', 'lesson7ext.app', '--port', str(self.port), *extra], cwd=root,
+        self.proc = subprocess.Popen([sys.executable, '-m', 'lesson7ext.cli', 'app', '--port', str(self.port), *extra], cwd=root,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         seen = []
         while not seen or ('temporary files in ' not in seen[-1] and seen[-1]):  # warnings may come first
@@ -198,7 +198,7 @@ def test_load_and_faults(tmp_path):
 
 def test_usage_errors():
     for a, words in ((['--port', '0'], '--port'), (['--models', '/no/such/folder'], 'folder not found'), (['--concurrency', '0'], '--concurrency')):
-        r = subprocess.run([sys.executable, '-m', 'lesson7ext.app', *a], capture_output=True, text=True, timeout=300)
+        r = subprocess.run([sys.executable, '-m', 'lesson7ext.cli', 'app', *a], capture_output=True, text=True, timeout=300)
         assert r.returncode == 2 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 def test_space_requirements_match_the_package():

@@ -64,7 +64,11 @@ def test_docs_site():
         assert page.locator('h1', has_text='Web app').count() == 1 and images_loaded(page) >= 1   # the page's screenshot
         assert page.get_by_text('lesson7ext-app').count() >= 1 and page.locator('table').count() >= 2   # options, speed
         page.goto((site/'app.html').as_uri())
-        for name in ('inspect_upload', 'Workspace', 'run_job', 'app_cmd'): assert page.locator('h3', has_text=name).count() >= 1, name
+        for name in ('inspect_upload', 'Workspace', 'run_job', 'app'): assert page.locator('h3', has_text=name).count() >= 1, name
+        page.goto((site/'cli.html').as_uri())
+        for name in ('restore_cmd', 'demo_cmd', 'app_cmd'): assert page.locator('h3', has_text=name).count() >= 1, name
+        page.goto((site/'batch.html').as_uri())
+        for name in ('restore_files', 'crappify_files'): assert page.locator('h3', has_text=name).count() >= 1, name
         page.goto((site/'video_guide.html').as_uri())
         assert page.locator('h1', has_text='Video').count() == 1 and images_loaded(page) >= 1 and page.locator('table').count() >= 3
         page.goto((site/'video.html').as_uri())

@@ -28,7 +28,7 @@ from lesson7ext.degrade import resize
 from lesson7ext.data import restoration_dls, sample_photos, sample_names, extra_training_images
 from lesson7ext.train import restoration_learner, fit_budget, BudgetCheckpoint, resume_budget, TimeBudget
 from lesson7ext.zoo import export_restorer, weights_dir, load_restorer, build_model
-from lesson7ext.cli import demo_held_back
+from lesson7ext.demo import demo_held_back
 LOSSES = dict(l1=F.l1_loss, mse=F.mse_loss)  # a recipe's `loss` (default l1); `bench/photo_recipe.py` chose MSE for `photo`
 
 # One dict per shipped model: data preset, architecture (`RestoreUnet` keywords), crops, schedule; `then`: further one-cycle
