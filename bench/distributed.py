@@ -22,7 +22,7 @@ def worker(a):
     from fastai.vision.all import Callback, find_bs
     from torch.nn.parallel import DistributedDataParallel as DDP
     from lesson7ext.train import train_restorer
-    from lesson7ext.losses import final_metrics
+    from lesson7ext.train import final_metrics
     from lesson7ext.distributed import is_main, gather_objects
     torch.set_num_threads(a.threads)
     world = int(os.environ.get('WORLD_SIZE', 1))

@@ -17,17 +17,18 @@ warnings.filterwarnings('ignore')
 import numpy as np, torch
 root = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(root))
-from lesson7ext.losses import heldout_pairs, heldout_scores, FeatureLoss
+from lesson7ext.protocols import heldout_pairs, heldout_scores
+from lesson7ext.losses import FeatureLoss
 from lesson7ext.data import restoration_dls, image_grid
 from lesson7ext.restore import restore
 from lesson7ext.zoo import load_restorer
-from lesson7ext.losses import final_metrics
+from lesson7ext.train import final_metrics
 from lesson7ext.gan import nogan, gan_learner
 
 BORDER = 4
 
 def scores(model, pairs):
-    "Mean Y-PSNR, SSIM and edge sharpness relative to the original of `model` (`None`: bicubic) on `pairs`, by `losses.heldout_scores`."
+    "Mean Y-PSNR, SSIM and edge sharpness relative to the original of `model` (`None`: bicubic) on `pairs`, by `protocols.heldout_scores`."
     r = heldout_scores((lambda im: im) if model is None else (lambda im: restore(im, model)), pairs)
     rows = r['per_image']['baseline' if model is None else 'model']
     sharp = np.mean([x['sharpness'] / o for x, o in zip(rows, r['original_sharpness'])])

@@ -15,7 +15,7 @@ root = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(root)); sys.path.insert(0, str(root/'bench'))
 from lesson7ext.data import restoration_dls, sample_photos, extra_training_images
 from lesson7ext.gan import nogan, gan_learner, wgan
-from lesson7ext.losses import final_metrics
+from lesson7ext.train import final_metrics
 from gan import course_gan, steps_per_s
 
 def main():

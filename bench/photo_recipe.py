@@ -5,7 +5,7 @@
 Each run `LOSS@INIT` trains `RestoreUnet(factor=4, nf=48)` on the `photo` crappifier (the photos of `tools/pretrain.py
 photo`, same split) with loss LOSS (l1, mse, psnr: minus the mean per-sample PSNR, defined here) from the shipped model
 INIT or from scratch (`none`), for the same wall-clock minutes at the same peak lr, then restores 4 of the held-out Sun80 photos (`tools/pretrain.py`'s `eval_sun80`, never trained on) on a few rows
-of `losses.photo_inputs`. Printed per loss: mean and worst gain per row, the share of `dec0`'s outputs that are zero (a
+of `protocols.photo_inputs`. Printed per loss: mean and worst gain per row, the share of `dec0`'s outputs that are zero (a
 dead last block) and the head's mean absolute weight (0 at the identity).
 """
 import argparse, sys, time, warnings
@@ -17,7 +17,7 @@ sys.path.insert(0, str(root)); sys.path.insert(0, str(root/'tools'))
 from lesson7ext.data import restoration_dls
 from lesson7ext.train import restoration_learner, fit_budget
 from lesson7ext.restore import restore
-from lesson7ext.losses import photo_grid
+from lesson7ext.protocols import photo_grid
 import pretrain
 
 def psnr_loss(input, target, eps=1e-4):

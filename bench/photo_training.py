@@ -5,7 +5,7 @@
 
 Each run trains a model from scratch in its own process on the `photo` crappifier (the photos of `tools/pretrain.py photo`, same
 split: the 10 Sun80 photos `bench/photos.py` scores on are never trained on) with `fit_budget` over the same wall-clock minutes,
-then restores 4 of those held-out photos (fp32, whole photos, no strength calibration) on a few rows of `losses.photo_inputs`.
+then restores 4 of those held-out photos (fp32, whole photos, no strength calibration) on a few rows of `protocols.photo_inputs`.
 
 `settings` varies how one architecture (today's `photo`: `RestoreUnet(factor=2, nf=32)`) trains: fp32, bf16 autocast, bf16 with
 channels-last, `torch.compile`, a DataLoader worker, batch size. Columns: samples/s (training steps only, after the first 5),
@@ -75,7 +75,7 @@ def one(arch, setting, minutes, out, data, work):
     from lesson7ext.data import restoration_dls
     from lesson7ext.train import restoration_learner, fit_budget
     from lesson7ext.restore import restore
-    from lesson7ext.losses import photo_grid
+    from lesson7ext.protocols import photo_grid
     s = dict(dict(precision='bf16', channels_last=True, compile=False, workers=0, bs=16), **SETTINGS[setting])
     torch.manual_seed(0)
     train, valid = pretrain.train_files(data, work, hold_out=True)

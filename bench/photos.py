@@ -2,7 +2,7 @@
 
     python bench/photos.py [--data ../shared/data] [--sets cset5,sun80] [--picture nbs/images/photo_rows.png] [--no-speed]
 
-Rows: the inputs of `losses.photo_inputs`, made from clean photos never trained on (JPEGs are real files, so `photo`
+Rows: the inputs of `protocols.photo_inputs`, made from clean photos never trained on (JPEGs are real files, so `photo`
 reads their quality from the tables): clean, JPEG q10/20/30/40/50/80, JPEG q70 then q40, gaussian noise sigma 15, Poisson noise
 (scale 1), blur sigma 1.2, an upscaled web copy (half size, JPEG q50, bicubic x2 back), a scan (blur 1, noise 8, JPEG q70)
 and the lesson's crappifier. Columns: the input's mean RGB PSNR against the clean photo (border 4), then the mean gain
@@ -50,7 +50,7 @@ def eval_sets(data, work):
     return dict(cset5=sorted((Path(data)/'CSet5').glob('*.png')), sun80=pretrain.eval_files(data, work), bsds=pretrain.eval_bsds(data))
 
 def score_set(files, rows):
-    from lesson7ext.losses import photo_grid
+    from lesson7ext.protocols import photo_grid
     from lesson7ext.restore import restore, cached_restorer
     ph, l7, re = (cached_restorer(n) for n in ('photo', 'lesson7', 'realistic'))
     res = dict(photo=photo_grid(lambda im: restore(im, ph), files, rows), photo_s1=photo_grid(lambda im: restore(im, ph, strength=1.), files, rows),
@@ -100,7 +100,7 @@ def speed(files):
 
 def picture(files, path):
     "One CSet5 crop per row group: input, `photo`, `lesson7`, `realistic`, original."
-    from lesson7ext.losses import photo_inputs
+    from lesson7ext.protocols import photo_inputs
     from lesson7ext.restore import restore, cached_restorer
     from lesson7ext.data import image_grid
     from lesson7ext.folder import file_seed
@@ -119,7 +119,7 @@ def main():
     p.add_argument('--data', default=str(root.parent/'shared'/'data'))
     p.add_argument('--work', default=str(Path.home()/'.cache'/'lesson7ext'/'pretrain'))
     p.add_argument('--sets', default='cset5,sun80,bsds')
-    p.add_argument('--rows', default=None, help='comma-separated rows of losses.photo_inputs (default: all)')
+    p.add_argument('--rows', default=None, help='comma-separated rows of protocols.photo_inputs (default: all)')
     p.add_argument('--picture', default=None, help='write the before/after picture here')
     p.add_argument('--no-speed', action='store_true')
     p.add_argument('--speed-only', action='store_true')
@@ -127,7 +127,7 @@ def main():
     p.add_argument('--part-speed', nargs=3, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.part_speed: return part_speed(*a.part_speed)
-    from lesson7ext.losses import photo_inputs
+    from lesson7ext.protocols import photo_inputs
     import torch
     rows, sets = a.rows.split(',') if a.rows else list(photo_inputs), eval_sets(a.data, a.work)
     if a.speed_only: return speed(sets['cset5'])

@@ -3,7 +3,7 @@
     python bench/pretrained.py [--data ../shared/data] [--demo] [--demo-minutes 10] [--out bench/results]
 
 For each shipped model (`lesson7ext/weights/*.safetensors`), scored on CSet5 (never trained on) with the protocol of
-`losses.heldout_scores` (Y-PSNR and SSIM with a border of 4, fixed crappify seeds per file):
+`protocols.heldout_scores` (Y-PSNR and SSIM with a border of 4, fixed crappify seeds per file):
 - `lesson7`: gain over bicubic-of-crappy, and the watermark residue (error inside the text's mask over the error
   around it; bicubic's beside it);
 - `realistic`: gain over the crappy input resized to size, on `realistic`-crappified CSet5;
@@ -31,7 +31,7 @@ def part_model(name, data, out):
     from lesson7ext.zoo import load_restorer
     from lesson7ext.restore import restore
     from lesson7ext.gan import colorize
-    from lesson7ext.losses import heldout_pairs, heldout_scores
+    from lesson7ext.protocols import heldout_pairs, heldout_scores
     m = load_restorer(name)
     apply = (lambda im: colorize(im, m)) if name == 'colorize' else (lambda im: restore(im, m))
     sc = heldout_scores(apply, heldout_pairs(Path(data)/'CSet5', name))

@@ -28,7 +28,8 @@ sys.path.insert(0, str(root))
 from lesson7ext.images import open_image
 from lesson7ext.degrade import resize
 from lesson7ext.folder import crappify_folder
-from lesson7ext.losses import heldout_pairs, heldout_scores, FeatureLoss
+from lesson7ext.protocols import heldout_pairs, heldout_scores
+from lesson7ext.losses import FeatureLoss
 from lesson7ext.restore import restore
 from lesson7ext.train import restoration_learner, fit_budget
 from lesson7ext.zoo import export_restorer, load_restorer
@@ -39,11 +40,11 @@ BORDER = 4
 def peak_rss_mb(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 def eval_pairs(data, task='lesson7'):
-    "CSet5 held-out pairs `(name, input, original, mask)`: `losses.heldout_pairs` (lesson7 crappifier or x4 bicubic, fixed seeds)."
+    "CSet5 held-out pairs `(name, input, original, mask)`: `protocols.heldout_pairs` (lesson7 crappifier or x4 bicubic, fixed seeds)."
     return heldout_pairs(Path(data)/'CSet5', task)
 
 def score(model, pairs, tile=512, up=1):
-    "Mean Y-PSNR and SSIM (border 4) of `model` on `pairs` by `losses.heldout_scores`; `up`: upsample the inputs bicubically first."
+    "Mean Y-PSNR and SSIM (border 4) of `model` on `pairs` by `protocols.heldout_scores`; `up`: upsample the inputs bicubically first."
     bigger = lambda im: im if up == 1 else im.resize((im.width * up, im.height * up), Image.Resampling.BICUBIC)
     m = heldout_scores(lambda im: restore(bigger(im), model, tile=tile, scale=1), pairs)['model']
     return m['psnr'], m['ssim']

@@ -16,7 +16,7 @@ from .folder import crappify_folder, shard_report, write_report
 from .distributed import is_main
 from .images import usable_images, check_ext
 from .data import image_files
-from .losses import final_metrics
+from .train import final_metrics
 from .batch import restore_files
 from .demo import run_demo
 

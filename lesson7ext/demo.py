@@ -71,8 +71,8 @@ def _demo_start(init, preset):
 demo_task = dict(lesson7='lesson7', realistic='realistic', bw='colorize')  # the held-out protocol of each preset
 
 def _demo_scores(models, held, preset, seed):
-    "Grid rows (crappy, bicubic, each model, original) and per-photo Y-PSNR / SSIM / sharpness: `losses.heldout_scores` on the held-back photos."
-    from lesson7ext.losses import heldout_pairs, heldout_scores
+    "Grid rows (crappy, bicubic, each model, original) and per-photo Y-PSNR / SSIM / sharpness: `protocols.heldout_scores` on the held-back photos."
+    from lesson7ext.protocols import heldout_pairs, heldout_scores
     from lesson7ext.restore import restore
     pairs = heldout_pairs(held, demo_task[preset], seed)
     outs = [{id(inp): restore(inp, m.eval()) for _, inp, _, _ in pairs} for _, m in models]

@@ -6,7 +6,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/gan.html.md"""
 
 # %% ../nbs/05_gan.ipynb #ab6feb44
 from __future__ import annotations
-import math, sys, io, random, warnings
+import math, io, random, warnings
 from functools import partial
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
@@ -14,24 +14,24 @@ from PIL import Image
 from fastcore.basics import store_attr, ifnone
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
-    from fastai.vision.all import (Learner, Callback, CancelFitException, Adam, imagenet_stats, DataBlock, ImageBlock, CategoryBlock,
+    from fastai.vision.all import (Learner, Callback, Adam, imagenet_stats, DataBlock, ImageBlock, CategoryBlock,
                                    TransformBlock, parent_label, IndexSplitter, RandomSplitter, FlipItem,
                                    Normalize, L)
     from fastai.vision.gan import (GANLearner, GANTrainer, AdaptiveGANSwitcher, GANDiscriminativeLR, gan_critic, AdaptiveLoss,
                                    accuracy_thresh_expand, basic_generator, basic_critic, generate_noise)
 from .images import atomic_write, to_rgb, save_image, save_safetensors, track
-from .distributed import init_distributed, distrib_fit, is_main, barrier, broadcast_object, all_sum, unwrap
+from .distributed import init_distributed, distrib_fit, is_main, barrier, broadcast_object, unwrap
 from .data import restoration_dls, image_files, image_grid, sample_photos, extra_training_images
 from .losses import PSNRMetric, SSIMMetric
 from .zoo import export_restorer, load_restorer
 from .restore import restore
 from .precision import autocast_for, precision_cb
-from .train import restoration_learner, fit_budget, log_lines, TimeBudget, train_restorer
+from .train import restoration_learner, fit_budget, log_lines, TimeBudget, train_restorer, LossGuard, check_diverged
 
 # %% auto #0
 __all__ = ['batch_images', 'save_preds', 'critic_dls', 'critic_min_size', 'critic_learner', 'QuietGANTrainer', 'gan_learner',
-           'SampleGrid', 'TrainingDiverged', 'LossGuard', 'check_diverged', 'GenCheckpoint', 'load_gan_state', 'nogan',
-           'noise_dls', 'wgan_learner', 'wgan', 'colorization_dls', 'colorization_learner', 'colorize']
+           'SampleGrid', 'GenCheckpoint', 'load_gan_state', 'nogan', 'noise_dls', 'wgan_learner', 'wgan',
+           'colorization_dls', 'colorization_learner', 'colorize']
 
 # %% ../nbs/05_gan.ipynb #11e914ca
 def _norm_stats(dl):
@@ -213,45 +213,6 @@ class SampleGrid(Callback):
         if (self.epoch + 1) % self.every == 0: self.write(f'{self.prefix}_epoch{self.epoch + 1:03d}.png')
 
     def after_fit(self): self.write(f'{self.prefix}_last.png')  # also when stopped mid-epoch
-
-# %% ../nbs/05_gan.ipynb #98c3cdb3
-class TrainingDiverged(RuntimeError):
-    "Training stopped by `LossGuard` (NaN/inf or runaway loss)."
-
-class LossGuard(Callback):
-    "Stop training (before the step) when the loss is NaN/inf or its smoothed value runs `factor`× above its best."
-    order = 20  # after the autocast callbacks have closed their context
-    def __init__(self,
-                 factor:float=20., # Runaway threshold, relative to the best smoothed loss
-                 warmup:int=20, # Batches before the runaway test starts
-                 beta:float=0.9, # Smoothing of the loss
-                ): store_attr()
-
-    def before_fit(self): self.ema, self.best, self.count, self.learn.diverged = {}, {}, {}, None
-
-    def after_loss(self):
-        if not self.training: return
-        v = all_sum(float(self.learn.loss.detach().float()), 1.)
-        v = v[0] / v[1]  # the mean over ranks, so every rank stops at the same step
-        gt = getattr(self.learn, 'gan_trainer', None)
-        mode = getattr(gt, 'gen_mode', None)  # a GAN's two losses are watched separately
-        if not math.isfinite(v): self._stop(f"the loss is {v}")
-        e = self.ema[mode] = v if mode not in self.ema else self.beta * self.ema[mode] + (1 - self.beta) * v
-        self.count[mode] = self.count.get(mode, 0) + 1
-        if self.count[mode] > self.warmup:
-            b = self.best[mode] = min(self.best.get(mode, e), e)
-            if b > 0 and e > self.factor * b: self._stop(f"the loss ran away ({e:.4g}, {e / b:.0f}x its best {b:.4g})")
-
-    def _stop(self, why):
-        what = '' if getattr(self.learn, 'gan_trainer', None) is None else (' (generator)' if self.learn.gan_trainer.gen_mode else ' (critic)')
-        self.learn.diverged = f"training stopped at epoch {self.epoch}, batch {self.iter}{what}: {why}; the step was not taken"
-        print(self.learn.diverged, file=sys.stderr)
-        raise CancelFitException()
-
-def check_diverged(learn:Learner, # A learner just trained with a `LossGuard`
-                  ):
-    "Raise `TrainingDiverged` with `LossGuard`'s reason if it stopped `learn`'s last fit."
-    if getattr(learn, 'diverged', None): raise TrainingDiverged(learn.diverged)
 
 # %% ../nbs/05_gan.ipynb #194f486e
 def _plain(o):

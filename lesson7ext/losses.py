@@ -1,4 +1,4 @@
-"""The feature (perceptual) loss of Lesson 7, and PSNR/SSIM on the standard protocol, and the held-out scores every reported number uses.
+"""The feature (perceptual) loss of Lesson 7, PSNR/SSIM on the standard protocol, and the metrics a restoration learner reports (the held-out protocols are `protocols`).
 
 Docs: https://lesson7ext.github.io/lesson7ext/losses.html.md"""
 
@@ -6,29 +6,23 @@ Docs: https://lesson7ext.github.io/lesson7ext/losses.html.md"""
 
 # %% ../nbs/03_losses.ipynb #727e8604
 from __future__ import annotations
-import io, socket, warnings
+import socket, warnings
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr, ifnone
 from PIL import Image
-from .images import open_image
-from .degrade import watermark, resize, jpeg_bytes, blur, gaussian_noise, poisson_noise
-from .crappify import get_crappifier, RandWatermark
-from .folder import file_seed
 from .distributed import all_sum, unwrap
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     import torchvision
     from fastai.callback.hook import hook_outputs
-    from fastai.learner import Metric, Learner
+    from fastai.learner import Metric
     from fastai.metrics import LossMetrics
     from fastai.data.transforms import Normalize
 
 # %% auto #0
-__all__ = ['heldout_tasks', 'photo_inputs', 'warn_once', 'load_state_dict_file', 'imagenet_vgg_state', 'vgg16_bn_features',
-           'gram_matrix', 'FeatureLoss', 'rgb_to_y', 'psnr', 'ssim', 'denorm_batch', 'ImageMetric', 'PSNRMetric',
-           'SSIMMetric', 'final_metrics', 'edge_sharpness', 'colourfulness', 'watermark_mask', 'heldout_pairs',
-           'residue', 'image_scores', 'heldout_scores', 'jpeg_file', 'photo_grid']
+__all__ = ['warn_once', 'load_state_dict_file', 'imagenet_vgg_state', 'vgg16_bn_features', 'gram_matrix', 'FeatureLoss',
+           'rgb_to_y', 'psnr', 'ssim', 'denorm_batch', 'ImageMetric', 'PSNRMetric', 'SSIMMetric', 'edge_sharpness']
 
 # %% ../nbs/03_losses.ipynb #5cc4220d
 _warned = set()
@@ -220,12 +214,6 @@ def SSIMMetric(border:int=0, # Pixels cropped from each side
     "Y-channel SSIM of the predictions, for `metrics=`."
     return ImageMetric(ssim, border)
 
-# %% ../nbs/03_losses.ipynb #0656f987
-def final_metrics(learn:Learner) -> dict:
-    "The last epoch's losses and metrics by name (`{'train_loss':..., 'valid_loss':..., 'psnr':...}`), `{}` before any epoch."
-    rec = learn.recorder
-    return dict(zip(rec.metric_names[1:-1], map(float, rec.values[-1]))) if rec.values else {}
-
 # %% ../nbs/03_losses.ipynb #7dda1dc6
 def edge_sharpness(img, # A PIL image or an `(H,W)`/`(H,W,3)` array in 0-255
                   ) -> float:
@@ -234,140 +222,3 @@ def edge_sharpness(img, # A PIL image or an `(H,W)`/`(H,W,3)` array in 0-255
     if a.ndim == 3: a = a @ np.array([0.299, 0.587, 0.114])
     gy, gx = np.gradient(a)
     return float(np.hypot(gx, gy)[1:-1, 1:-1].mean())
-
-# %% ../nbs/03_losses.ipynb #f3ab1223
-def colourfulness(img, # PIL image or `(H,W,3)` array in 0-255
-                 ) -> float:
-    "Hasler and Süsstrunk's colourfulness: 0 for gray, about 60 for ordinary colour photos."
-    a = np.asarray(img.convert('RGB') if hasattr(img, 'convert') else img, dtype=np.float64)
-    rg, yb = a[..., 0] - a[..., 1], 0.5 * (a[..., 0] + a[..., 1]) - a[..., 2]
-    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
-
-# %% ../nbs/03_losses.ipynb #22aa7903
-def watermark_mask(crappifier, # A `Crappifier` or preset name with a `RandWatermark` step
-                   size:tuple, # `(w,h)` of the photo it crappifies
-                   seed:int, # The seed it crappifies with
-                  ):
-    "Where the crappifier's text falls on a `size` photo, as a boolean `(h,w)` mask (`None` if it draws none)."
-    c = get_crappifier(crappifier)
-    sz = tuple(size)
-    for s, p in zip(c.steps, c.params(sz, seed)):
-        if isinstance(s, RandWatermark) and p['do']:
-            m = watermark(Image.new('L', sz), p['text'], p['pos'], p['size'], (255, 255, 255), 1.)
-            return np.asarray(m.resize(tuple(size), Image.Resampling.BILINEAR)) > 64
-        sz = s.out_size(sz, p)
-    return None
-
-# %% ../nbs/03_losses.ipynb #4a852f43
-heldout_tasks = ('lesson7', 'realistic', 'x4', 'colorize')
-
-def heldout_pairs(folder, # A folder of good PNG photos never trained on (e.g. CSet5), or a list of files
-                  task:str='lesson7', # One of `heldout_tasks`
-                  seed:int=0, # Run seed of the per-file degradation seeds
-                 ) -> list:
-    "`(name, input, original, mask)` per photo: the input the model gets, and the watermark mask (lesson7) or `None`."
-    if task not in heldout_tasks: raise ValueError(f"unknown task {task!r}; choose from {', '.join(heldout_tasks)}")
-    out = []
-    for f in (map(Path, folder) if isinstance(folder, (list, tuple)) else sorted(Path(folder).glob('*.png'))):
-        hr, s, mask = open_image(f), file_seed(seed, f.name), None
-        if task == 'x4':
-            w, h = hr.size
-            hr = hr.crop((0, 0, w - w % 4, h - h % 4))
-            inp = hr.resize((hr.width // 4, hr.height // 4), Image.Resampling.BICUBIC)
-        elif task == 'colorize': inp = hr.convert('L').convert('RGB')
-        else:
-            inp = resize(get_crappifier(task)(hr, s), to=hr.size, method='bicubic')
-            if task == 'lesson7': mask = watermark_mask(task, hr.size, s)
-        out.append((f.stem, inp, hr, mask))
-    return out
-
-
-# %% ../nbs/03_losses.ipynb #18dc5fdc
-def residue(out, # Restored image (PIL or 0-255 array)
-            orig, # The original
-            mask:np.ndarray, # Boolean mask of the text
-            ring:int=8, # Width of the ring around the (dilated) text
-           ) -> float:
-    "Mean absolute error inside the text's `mask` over that in a ring around it: 1 when the text left no trace."
-    from scipy.ndimage import binary_dilation
-    disk = lambda r: np.hypot(*np.mgrid[-r:r + 1, -r:r + 1]) <= r
-    err = np.abs(np.asarray(out, dtype=np.float64) - np.asarray(orig, dtype=np.float64)).mean(-1)
-    near = binary_dilation(mask, disk(2))
-    around = binary_dilation(near, disk(ring)) & ~near
-    return float(err[mask].mean() / max(err[around].mean(), 1e-6))
-
-# %% ../nbs/03_losses.ipynb #0ae4101f
-def image_scores(out, # Restored image (PIL)
-                 orig, # The original (PIL, same size)
-                 mask=None, # Watermark mask, for `residue`
-                 border:int=4, # Pixels ignored at each side
-                ) -> dict:
-    "Y-PSNR, SSIM, RGB PSNR, colour shift, colourfulness, edge sharpness (and watermark residue) of one restored image."
-    a, b = np.asarray(out.convert('RGB')), np.asarray(orig.convert('RGB'))
-    shift = np.abs(a.reshape(-1, 3).mean(0) - b.reshape(-1, 3).mean(0)).max()
-    r = dict(psnr=psnr(a, b, border), ssim=ssim(a, b, border), psnr_rgb=psnr(a, b, border, y_channel=False),
-             colour_shift=float(shift), colourfulness=colourfulness(a), sharpness=edge_sharpness(a))
-    if mask is not None: r['residue'] = residue(a, b, mask)
-    return r
-
-# %% ../nbs/03_losses.ipynb #e1e76773
-def heldout_scores(apply, # `apply(input) -> output` image, e.g. `lambda im: restore(im, model)`
-                   pairs:list, # From `heldout_pairs`
-                   baseline=None, # `baseline(input) -> image` at the original's size (default: the input resized bicubically)
-                   border:int=4, # Pixels ignored at each side
-                  ) -> dict:
-    "Mean `image_scores` of `apply` and of the baseline over `pairs` (and per image), the originals' colourfulness and sharpness, the gain in dB."
-    baseline = ifnone(baseline, lambda im, size: im if im.size == size else im.resize(size, Image.Resampling.BICUBIC))
-    res = dict(model=[], baseline=[], names=[p[0] for p in pairs])
-    for _, inp, hr, mask in pairs:
-        res['model'].append(image_scores(apply(inp), hr, mask, border))
-        res['baseline'].append(image_scores(baseline(inp, hr.size), hr, mask, border))
-    mean = lambda rows: {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
-    m, b = mean(res['model']), mean(res['baseline'])
-    return dict(model=m, baseline=b, gain_db=m['psnr'] - b['psnr'], original_colourfulness=float(np.mean([colourfulness(p[2]) for p in pairs])),
-                original_sharpness=[edge_sharpness(p[2]) for p in pairs], n=len(pairs), names=res['names'], per_image=dict(model=res['model'], baseline=res['baseline']))
-
-# %% ../nbs/03_losses.ipynb #413d0bdd
-def jpeg_file(img:Image.Image, # Image to save
-              quality:int, # JPEG quality 1-95
-             ) -> Image.Image:
-    "`img` saved as a JPEG file at `quality` and opened again: a `JpegImageFile` that keeps its quantization tables, as a user's photo does."
-    im = Image.open(io.BytesIO(jpeg_bytes(img.convert('RGB'), quality)))
-    im.load()
-    return im
-
-def _web_copy(im, s): return resize(jpeg_file(resize(im, scale=0.5, method='bicubic'), 50), to=im.size, method='bicubic')
-def _lesson7_input(im, s): return resize(get_crappifier('lesson7')(im, s), to=im.size, method='bicubic')
-
-photo_inputs = {  # name -> `f(photo, seed)`: the inputs users have, one per row of `bench/photos.py`
-    'clean': lambda im, s: im,
-    **{f'jpeg q{q}': (lambda q: lambda im, s: jpeg_file(im, q))(q) for q in (10, 20, 30, 40, 50, 80)},
-    'jpeg q70 then q40': lambda im, s: jpeg_file(jpeg_file(im, 70), 40),
-    'noise σ15': lambda im, s: gaussian_noise(im, 15., False, s),
-    'poisson noise': lambda im, s: poisson_noise(im, 1., False, s),
-    'blur σ1.2': lambda im, s: blur(im, 1.2),
-    'web copy': _web_copy,  # half size, JPEG q50, bicubic x2 back
-    'scan': lambda im, s: jpeg_file(gaussian_noise(blur(im, 1.), 8., False, s), 70),  # blur 1, noise 8, JPEG q70
-    'lesson7 crappifier': _lesson7_input}
-
-# %% ../nbs/03_losses.ipynb #3f3b41d2
-def photo_grid(apply, # `apply(input) -> image` of the same size, e.g. `lambda im: restore(im, model)`
-               files:list, # Clean photos never trained on
-               rows:list=None, # Names in `photo_inputs` (default: all)
-               seed:int=0, # Run seed of the per-file noise and crappifier seeds
-               border:int=4, # Pixels ignored at each side
-              ) -> dict:
-    "Per row of `photo_inputs`: the input's mean RGB PSNR against the clean photo, `apply`'s mean and worst gain over it (dB), per photo."
-    res = {}
-    for row in ifnone(rows, list(photo_inputs)):
-        inp, out = [], []
-        for f in map(Path, files):
-            hr = open_image(f)
-            x = photo_inputs[row](hr, file_seed(seed, f.name))
-            inp.append(psnr(np.asarray(x.convert('RGB')), np.asarray(hr), border, y_channel=False))
-            out.append(psnr(np.asarray(apply(x).convert('RGB')), np.asarray(hr), border, y_channel=False))
-        cap = lambda v: min(v, 100.)  # an exact copy of a clean photo: infinite PSNR, shown as 100 dB
-        gains = [cap(o) - cap(i) for i, o in zip(inp, out)]
-        res[row] = dict(input=float(np.mean([cap(v) for v in inp])), output=float(np.mean([cap(v) for v in out])),
-                        gain=float(np.mean(gains)), worst=float(min(gains)), per_photo=gains)
-    return res

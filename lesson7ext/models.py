@@ -15,7 +15,7 @@ with warnings.catch_warnings():
     from fastai.vision.all import (ConvLayer, MergeLayer, SequentialEx, Flatten, DataBlock, ImageBlock, CategoryBlock, PILImageBW,
                                    RandomSplitter, GrandparentSplitter, parent_label, get_image_files, Normalize, untar_data, URLs,
                                    Learner, accuracy)
-from .losses import final_metrics
+from .train import final_metrics
 from .zoo import ModelConfig
 from dataclasses import dataclass
 from typing import ClassVar

@@ -14,7 +14,7 @@ with warnings.catch_warnings():
     from fastai.text.data import LMDataLoader
     from fastai.callback.all import ModelResetter  # (also patches `fit_one_cycle`, `no_bar` onto `Learner`)
     from fastai.layers import BatchNorm1dFlat
-from .losses import final_metrics
+from .train import final_metrics
 
 # %% auto #0
 __all__ = ['rnn_models', 'rnn_recipes', 'number_words', 'human_numbers', 'human_numbers_dls', 'loss_last', 'acc_last', 'loss_all',

@@ -6,7 +6,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/train.html.md"""
 
 # %% ../nbs/04b_train.ipynb #09036d2a
 from __future__ import annotations
-import io, json, hashlib, time, warnings
+import io, json, hashlib, math, sys, time, warnings
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr, ifnone
@@ -16,13 +16,14 @@ with warnings.catch_warnings():
                                    combined_cos, L, ChannelsLast, Adam, ProgressCallback, save_model, load_model)
 from .images import interactive, atomic_write
 from .distributed import init_distributed, distrib_fit, is_main, broadcast_object, sync_clock, all_sum, unwrap
-from .losses import FeatureLoss, PSNRMetric, SSIMMetric, warn_once, imagenet_vgg_state, final_metrics
+from .losses import FeatureLoss, PSNRMetric, SSIMMetric, warn_once, imagenet_vgg_state
 from .zoo import RestoreUnet, load_restorer, export_restorer
 from .precision import precision_cb
 
 # %% auto #0
-__all__ = ['TrainingStuck', 'StuckGuard', 'default_loss', 'restoration_learner', 'log_lines', 'TimeBudget', 'fit_budget',
-           'BudgetCheckpoint', 'resume_budget', 'drop_checkpoint', 'train_restorer']
+__all__ = ['TrainingStuck', 'StuckGuard', 'TrainingDiverged', 'LossGuard', 'check_diverged', 'default_loss',
+           'restoration_learner', 'log_lines', 'final_metrics', 'TimeBudget', 'fit_budget', 'BudgetCheckpoint',
+           'resume_budget', 'drop_checkpoint', 'train_restorer']
 
 # %% ../nbs/04b_train.ipynb #2b7cb1c8
 class TrainingStuck(RuntimeError):
@@ -61,6 +62,45 @@ class StuckGuard(Callback):
         if n_dead: raise TrainingStuck(msg + f"block {', '.join(dead) or '(on another rank)'} is dead (>= {self.dead:.1%} of its outputs <= 0); try MSE (`F.mse_loss`) or a lower lr")
         if n_ident:
             raise TrainingStuck(msg + "the model is the identity (it returns its input); with untouched samples in the data, L1 does this: use MSE (`F.mse_loss`)")
+
+# %% ../nbs/04b_train.ipynb #98c3cdb3
+class TrainingDiverged(RuntimeError):
+    "Training stopped by `LossGuard` (NaN/inf or runaway loss)."
+
+class LossGuard(Callback):
+    "Stop training (before the step) when the loss is NaN/inf or its smoothed value runs `factor`× above its best."
+    order = 20  # after the autocast callbacks have closed their context
+    def __init__(self,
+                 factor:float=20., # Runaway threshold, relative to the best smoothed loss
+                 warmup:int=20, # Batches before the runaway test starts
+                 beta:float=0.9, # Smoothing of the loss
+                ): store_attr()
+
+    def before_fit(self): self.ema, self.best, self.count, self.learn.diverged = {}, {}, {}, None
+
+    def after_loss(self):
+        if not self.training: return
+        v = all_sum(float(self.learn.loss.detach().float()), 1.)
+        v = v[0] / v[1]  # the mean over ranks, so every rank stops at the same step
+        gt = getattr(self.learn, 'gan_trainer', None)
+        mode = getattr(gt, 'gen_mode', None)  # a GAN's two losses are watched separately
+        if not math.isfinite(v): self._stop(f"the loss is {v}")
+        e = self.ema[mode] = v if mode not in self.ema else self.beta * self.ema[mode] + (1 - self.beta) * v
+        self.count[mode] = self.count.get(mode, 0) + 1
+        if self.count[mode] > self.warmup:
+            b = self.best[mode] = min(self.best.get(mode, e), e)
+            if b > 0 and e > self.factor * b: self._stop(f"the loss ran away ({e:.4g}, {e / b:.0f}x its best {b:.4g})")
+
+    def _stop(self, why):
+        what = '' if getattr(self.learn, 'gan_trainer', None) is None else (' (generator)' if self.learn.gan_trainer.gen_mode else ' (critic)')
+        self.learn.diverged = f"training stopped at epoch {self.epoch}, batch {self.iter}{what}: {why}; the step was not taken"
+        print(self.learn.diverged, file=sys.stderr)
+        raise CancelFitException()
+
+def check_diverged(learn:Learner, # A learner just trained with a `LossGuard`
+                  ):
+    "Raise `TrainingDiverged` with `LossGuard`'s reason if it stopped `learn`'s last fit."
+    if getattr(learn, 'diverged', None): raise TrainingDiverged(learn.diverged)
 
 # %% ../nbs/04b_train.ipynb #7298203a
 def default_loss(device=None, # Where training runs (default: CUDA if available, else CPU)
@@ -123,6 +163,12 @@ def log_lines(learn:Learner, # Any fastai learner
         print(' '.join(f"{n} {v:.4f}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(names, log)), flush=True)
     learn.logger = line
     return learn
+
+# %% ../nbs/04b_train.ipynb #0656f987
+def final_metrics(learn:Learner) -> dict:
+    "The last epoch's losses and metrics by name (`{'train_loss':..., 'valid_loss':..., 'psnr':...}`), `{}` before any epoch."
+    rec = learn.recorder
+    return dict(zip(rec.metric_names[1:-1], map(float, rec.values[-1]))) if rec.values else {}
 
 # %% ../nbs/04b_train.ipynb #3358292d
 class TimeBudget(Callback):

@@ -69,7 +69,7 @@ def test_quality_from_the_tables(tmp_path):
 
 def cset5_gains(q=None):
     "Per CSet5 photo: the restored photo's RGB PSNR against the clean one (`q=None`: the clean photo itself), and the input's."
-    from lesson7ext.losses import jpeg_file
+    from lesson7ext.protocols import jpeg_file
     m, out = cached_restorer('photo'), []
     for f in cset5:
         im = Image.open(f).convert('RGB')

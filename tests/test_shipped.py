@@ -6,7 +6,7 @@ from PIL import Image
 
 from lesson7ext.zoo import shipped_models, shipped_names, load_restorer, model_card, weights_dir, RestorerFileError
 from lesson7ext.restore import restore
-from lesson7ext.losses import heldout_pairs, heldout_scores
+from lesson7ext.protocols import heldout_pairs, heldout_scores
 
 data = Path(__file__).resolve().parents[2]/'shared'/'data'
 installed = sorted(shipped_models())

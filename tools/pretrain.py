@@ -287,14 +287,14 @@ def card(name, train, state, scores, threads):
                 torch=state.get('torch', torch.__version__), commit=commit(), date=time.strftime('%Y-%m-%d'), scores=scores)
 
 def scores(name, model, data):
-    "Held-out scores on CSet5 (the protocol of `losses.heldout_scores`; `bench/pretrained.py` prints the same)."
-    from lesson7ext.losses import heldout_pairs, heldout_scores
+    "Held-out scores on CSet5 (the protocol of `protocols.heldout_scores`; `bench/pretrained.py` prints the same)."
+    from lesson7ext.protocols import heldout_pairs, heldout_scores
     from lesson7ext.restore import restore
     from lesson7ext.gan import colorize
     model.eval()
     apply = (lambda im: colorize(im, model)) if name == 'colorize' else (lambda im: restore(im, model, scale=RECIPES[name]['scale']))
     if name != 'photo': return heldout_scores(apply, heldout_pairs(Path(data)/'CSet5', name))
-    from lesson7ext.losses import photo_grid  # the blind model: every input row of bench/photos.py, and the realistic task for the card's Y-PSNR row
+    from lesson7ext.protocols import photo_grid  # the blind model: every input row of bench/photos.py, and the realistic task for the card's Y-PSNR row
     grid = {k: {m: round(v[m], 3) for m in ('input', 'gain', 'worst')} for k, v in photo_grid(apply, sorted((Path(data)/'CSet5').glob('*.png'))).items()}
     return dict(heldout_scores(apply, heldout_pairs(Path(data)/'CSet5', 'realistic')), grid=grid)
 
@@ -302,7 +302,8 @@ STRENGTHS = (0., 0.25, 0.5, 0.75, 1.)
 
 def calibrate(model, files):
     "The card's strengths, measured on the validation photos `files` (never CSet5 nor the bench's): per JPEG quality the file shows, and for the rest."
-    from lesson7ext.losses import photo_inputs, jpeg_file, psnr
+    from lesson7ext.protocols import photo_inputs, jpeg_file
+    from lesson7ext.losses import psnr
     from lesson7ext.folder import file_seed
     from lesson7ext.restore import restore, image_quality
     rows = dict(photo_inputs, **{f'jpeg q{q}': (lambda q: lambda im, s: jpeg_file(im, q))(q) for q in (5, 20, 40, 60, 70, 90, 95)})
