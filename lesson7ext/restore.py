@@ -22,7 +22,7 @@ from .zoo import load_restorer, model_file
 
 # %% auto #0
 __all__ = ['ijg_tables', 'jpeg_quality', 'estimate_jpeg_quality', 'image_quality', 'jpeg_grid_table', 'jpeg_consistent',
-           'restore_tensor', 'default_strength', 'cached_restorer', 'restore']
+           'restore_tensor', 'default_strength', 'cached_restorer', 'restore_batch', 'restore']
 
 # %% ../nbs/04a_restore.ipynb #2aa0654c
 @lru_cache(maxsize=1)
@@ -193,6 +193,25 @@ def cached_restorer(model, # A shipped model's name or a model file
     p = model_file(model)
     return _cached(str(p), p.stat().st_mtime_ns if p.exists() else 0)
 
+# %% ../nbs/04a_restore.ipynb #93a2b5f4
+def restore_batch(model:nn.Module, # A restoration model (from `load_restorer`, or `learn.model`)
+                  x:torch.Tensor, # An image `(3,H,W)` or frames `(B,3,H,W)` in `[0,1]`, at the output's size
+                  strength:float=1., # 0: `x` itself (the model is not run), 1: the model's full correction
+                  tile:int=512, # Tile size (`None`: whole image)
+                  overlap:int=96, # Overlap between tiles
+                  precision:str='auto', # As `restore_tensor`
+                  progress=None, # Called as `progress(done, total)` after each tile
+                  table=None, # A JPEG's luma quantization table (`jpeg_grid_table`), for an image: the result stays consistent with it
+                 ) -> torch.Tensor:
+    "`x` restored by `model` at `strength`, in `[0,1]`; the model's training mode is left as it was."
+    if strength == 0: return x
+    was = model.training
+    model.eval()
+    try: y = restore_tensor(model, x, tile, overlap, getattr(model, 'stats', None) or imagenet_stats, precision, progress)
+    finally: model.train(was)
+    if table is not None: y = jpeg_consistent(x, y, table)
+    return y if strength == 1 else x + strength * (y - x)
+
 # %% ../nbs/04a_restore.ipynb #481e811c
 def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit...)
             model='photo', # A shipped model's name, a model file, a model from `load_restorer`, or `learn.model`
@@ -215,13 +234,8 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
     rgb = to_rgb(img) if alpha is None else img.convert('RGBA').convert('RGB')
     if scale != 1: rgb = resize(rgb, scale=scale, method='bicubic')
     a = torch.from_numpy(np.asarray(rgb, dtype=np.float32) / 255.).permute(2, 0, 1)
-    was = model.training
-    model.eval()
-    try: y = restore_tensor(model, a, tile, overlap, getattr(model, 'stats', imagenet_stats), precision, progress) if s else a
-    finally: model.train(was)
     t = jpeg_grid_table(img) if consistent and scale == 1 and s else None
-    if t is not None: y = jpeg_consistent(a, y, t)
-    if s != 1: y = a + s * (y - a)
+    y = restore_batch(model, a, s, tile, overlap, precision, progress, t)
     res = Image.fromarray((y.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
     if mode in ('L', 'LA', 'I', 'I;16', 'I;16B', 'I;16L', 'F', '1'): res = res.convert('L')
     if alpha is not None:

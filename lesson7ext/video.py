@@ -14,10 +14,9 @@ import numpy as np, torch
 from PIL import Image
 import av
 from fastcore.basics import store_attr, patch, ifnone
-from fastai.vision.core import imagenet_stats
 from .images import BadImage, atomic_write
 from .degrade import resize
-from .restore import restore_tensor, cached_restorer, default_strength
+from .restore import restore_batch, cached_restorer, default_strength
 
 # %% auto #0
 __all__ = ['stabilizer_defaults', 'video_noise_ramp', 'synthetic_clip', 'BadVideo', 'probe_video', 'plan_segments',
@@ -239,10 +238,7 @@ def frame_model(model, # A model from `load_restorer`
         if apply is not None: return frames, [np.asarray(apply(Image.fromarray(a), model).convert('RGB'), dtype=np.float32) for a in frames]
         if s == 0: return frames, [a.astype(np.float32) for a in frames]  # the frames as they are, without running the model
         x = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 255.
-        was = model.training; model.eval()
-        try: y = restore_tensor(model, x, tile, stats=getattr(model, 'stats', None) or imagenet_stats, precision=precision)
-        finally: model.train(was)
-        y = x + s * (y - x)
+        y = restore_batch(model, x, s, tile, precision=precision)
         return frames, list((y.permute(0, 2, 3, 1).numpy() * 255.).astype(np.float32))
     return f
 
