@@ -6,7 +6,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/crappify.html.md"""
 
 # %% ../nbs/01a_crappify.ipynb #390aa379
 from __future__ import annotations
-import io, os, hashlib, random, warnings, math
+import io, os, random, warnings, math
 import numpy as np, torch, torch.nn.functional as F
 from PIL import Image
 from fastcore.basics import store_attr, ifnone, patch
@@ -17,6 +17,7 @@ with warnings.catch_warnings():  # fastai's import chain triggers torch's `torch
     from fastai.torch_core import TensorBase
     from fastai.vision.augment import RandTransform
     from fasttransform import ItemTransform
+from .images import hash_seed
 from .degrade import (to_u8, as_batch, resize_kernels, pil_resample, resample_weights, target_size, resize, jpeg_bytes, jpeg, h264,
                                 watermark, blur, gaussian_noise, poisson_noise, to_grayscale)
 
@@ -510,7 +511,7 @@ def content_seed(x, # A PIL image or a `(C,H,W)` float tensor in `[0,1]`
                 ) -> int:
     "A seed from `base` and the 8-bit pixels of `x`: the same image always gets the same seed, as PIL image or tensor."
     b = x.tobytes() if isinstance(x, Image.Image) else to_u8(x).permute(1, 2, 0).contiguous().cpu().numpy().tobytes()  # PIL's order: rows, columns, channels
-    return int.from_bytes(hashlib.sha256(str(base).encode() + b).digest()[:8], 'little') >> 1
+    return hash_seed(base, b)
 
 # %% ../nbs/01a_crappify.ipynb #584f1e5f
 class _CrappifyPair(ItemTransform):

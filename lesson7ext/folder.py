@@ -6,11 +6,11 @@ Docs: https://lesson7ext.github.io/lesson7ext/folder.html.md"""
 
 # %% ../nbs/01b_folder.ipynb #d713bde0
 from __future__ import annotations
-import hashlib, os
+import os
 from pathlib import Path
 from fastcore.basics import store_attr
 from concurrent.futures import ProcessPoolExecutor
-from .images import BadImage, open_image, list_images, atomic_write, track
+from .images import BadImage, open_image, list_images, atomic_write, track, hash_seed
 from .crappify import Crappifier, RandJPEG, get_crappifier
 
 # %% auto #0
@@ -42,7 +42,7 @@ def file_seed(seed:int, # Run seed
               rel:str, # The file's path relative to the source folder
              ) -> int:
     "Per-file seed from the run `seed` and the relative path: independent of workers and order."
-    return int.from_bytes(hashlib.sha256(f'{seed}:{rel}'.encode()).digest()[:8], 'little') >> 1
+    return hash_seed(f'{seed}:{rel}')
 
 # %% ../nbs/01b_folder.ipynb #4546ad63
 def _out_path(dst, rel, crap):

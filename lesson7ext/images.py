@@ -6,7 +6,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/images.html.md"""
 
 # %% ../nbs/00_images.ipynb #bd6d1d0a
 from __future__ import annotations
-import os, sys, tempfile, time, warnings
+import hashlib, os, sys, tempfile, time, warnings
 from pathlib import Path
 import numpy as np, torch
 from PIL import Image, ImageOps
@@ -18,7 +18,8 @@ with warnings.catch_warnings():  # fastai's import chain triggers torch's `torch
 # %% auto #0
 __all__ = ['image_extensions', 'video_extensions', 'output_exts', 'video_out_suffix', 'BadImage', 'to_rgb', 'open_image',
            'list_images', 'is_video', 'usable_images', 'pil2tensor', 'tensor2pil', 'atomic_write', 'save_image',
-           'save_safetensors', 'output_format', 'check_ext', 'output_names', 'image_metadata', 'interactive', 'track']
+           'save_safetensors', 'output_format', 'check_ext', 'output_names', 'image_metadata', 'interactive',
+           'Progress', 'track', 'hash_seed']
 
 # %% ../nbs/00_images.ipynb #8a7e477f
 class BadImage(Exception):
@@ -230,6 +231,45 @@ def interactive() -> bool:
     from fastprogress.fastprogress import IN_NOTEBOOK
     return bool(IN_NOTEBOOK) or sys.stdout.isatty()
 
+# %% ../nbs/00_images.ipynb #ed7270b1
+class Progress:
+    "Work done so far: a bar on a terminal or in a notebook, else one log line per `every` items; `callback(done, total)` hears of each step."
+    def __init__(self,
+                 total:int, # Items to do
+                 label:str='files', # What the items are, for the log lines
+                 every:int=100, # One log line per this many items when there is no bar
+                 show:bool=True, # False: no bar, no lines (the callback is still called)
+                 bar:bool=None, # A bar (True) or log lines (False); default: a bar when `interactive()`
+                 callback=None, # Called as `callback(done, total)` after each step
+                 rate:bool=False, # Show items per second (a video's frames/s) instead of the time spent
+                ):
+        from fastprogress.fastprogress import progress_bar
+        self.total, self.label, self.every, self.show, self.callback, self.rate = total, label, every, show, callback, rate
+        self.done, self.logged, self.t0 = 0, 0, time.time()
+        self.pb = progress_bar(range(max(total, 1)), leave=False) if show and (interactive() if bar is None else bar) else None
+
+    def line(self) -> str:
+        "The log line now, e.g. '200/250 files (3 s)' or '40/120 frames (2.50 frames/s)'."
+        dt = time.time() - self.t0
+        return f"{self.done}/{self.total} {self.label} " + (f"({self.done / max(dt, 1e-9):.2f} {self.label}/s)" if self.rate else f"({dt:.0f} s)")
+
+    def __call__(self, n:int=1):
+        "`n` more items done."
+        self.done += n
+        if self.callback is not None and n: self.callback(self.done, self.total)
+        if self.pb is not None:
+            if self.rate: self.pb.comment = self.line().split('(')[1].rstrip(')')
+            if n: self.pb.update(self.done)
+        elif self.show and n and (self.done - self.logged >= self.every or self.done == self.total): self._log()
+
+    def close(self):
+        "The last log line, if the last items have not had one."
+        if self.pb is None and self.show and self.done > self.logged: self._log()
+
+    def _log(self):
+        print(self.line(), flush=True)
+        self.logged = self.done
+
 # %% ../nbs/00_images.ipynb #489e5f9e
 def track(items, # An iterable (with `total`, or a length)
              total:int=None, # Number of items (default: `len(items)`)
@@ -238,16 +278,16 @@ def track(items, # An iterable (with `total`, or a length)
              show:bool=True, # False: no bar, no lines
              bar:bool=None, # A bar (True) or log lines (False); default: a bar when `interactive()`
             ):
-    "Iterate over `items` with a progress bar on a terminal or notebook, or one log line per `every` items otherwise."
-    from fastprogress.fastprogress import progress_bar
-    total = len(items) if total is None else total
-    if not show:
-        yield from items
-        return
-    if interactive() if bar is None else bar:
-        yield from progress_bar(items, total=total, leave=False)
-        return
-    t0 = time.time()
-    for i, o in enumerate(items, 1):
+    "Iterate over `items` with a progress bar on a terminal or notebook, or one log line per `every` items otherwise (`Progress`)."
+    p = Progress(len(items) if total is None else total, label, every, show, bar)
+    for o in items:
         yield o
-        if i % every == 0 or i == total: print(f"{i}/{total} {label} ({time.time() - t0:.0f} s)", flush=True)
+        p()
+
+# %% ../nbs/00_images.ipynb #2f0a4b34
+def hash_seed(*parts, # Bytes, or anything whose `str` names it; hashed one after another
+             ) -> int:
+    "A 63-bit seed from the SHA-256 of `parts`: the same parts, the same seed, in any process and on any machine."
+    h = hashlib.sha256()
+    for p in parts: h.update(p if isinstance(p, (bytes, bytearray)) else str(p).encode())
+    return int.from_bytes(h.digest()[:8], 'little') >> 1

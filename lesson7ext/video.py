@@ -6,7 +6,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/video.html.md"""
 
 # %% ../nbs/05a_video.ipynb #afd2dbc2
 from __future__ import annotations
-import heapq, json, os, shutil, sys, time
+import heapq, json, os, shutil, sys
 from functools import partial
 from bisect import bisect_left
 from pathlib import Path
@@ -14,15 +14,15 @@ import numpy as np, torch
 from PIL import Image
 import av
 from fastcore.basics import store_attr, patch, ifnone
-from .images import BadImage, atomic_write
+from .images import BadImage, atomic_write, Progress
 from .degrade import resize
 from .restore import restore_batch, cached_restorer, default_strength
 
 # %% auto #0
 __all__ = ['stabilizer_defaults', 'video_noise_ramp', 'synthetic_clip', 'BadVideo', 'probe_video', 'plan_segments',
            'decode_frames', 'avi_stamps', 'frame_rgb', 'Stabilizer', 'flow_back', 'SegmentWriter', 'even',
-           'frame_model', 'frame_counter', 'parts_dir', 'join_segments', 'noise_sigma', 'video_strength',
-           'auto_strength', 'copyable', 'copy_video', 'restore_video']
+           'frame_model', 'parts_dir', 'join_segments', 'noise_sigma', 'video_strength', 'auto_strength', 'copyable',
+           'copy_video', 'restore_video']
 
 # %% ../nbs/05a_video.ipynb #7aae0daa
 def synthetic_clip(dst, # The video file to write (its suffix picks the container)
@@ -242,28 +242,6 @@ def frame_model(model, # A model from `load_restorer`
         return frames, list((y.permute(0, 2, 3, 1).numpy() * 255.).astype(np.float32))
     return f
 
-# %% ../nbs/05a_video.ipynb #b3ca2911
-def frame_counter(total:int, # Frames to do
-                  quiet:bool=False, # Nothing shown
-                  every:int=100, # One log line per this many frames when not on a terminal or notebook
-                  callback=None, # Also called as `callback(done, total)` (the web page's progress bar)
-                 ):
-    "`f(n)` after `n` more frames: a progress bar with frames/s on a terminal or in a notebook, else one log line per `every` frames; `f(0, done=True)` ends it."
-    from fastprogress.fastprogress import progress_bar
-    from lesson7ext.images import interactive
-    st = dict(n=0, t0=time.time(), logged=0)
-    pb = progress_bar(range(max(total, 1)), leave=False) if interactive() and not quiet else None
-    def f(n, done=False):
-        st['n'] += n
-        fps = st['n'] / max(time.time() - st['t0'], 1e-9)
-        if callback is not None and n: callback(st['n'], total)
-        if pb is not None:
-            pb.comment = f'{fps:.2f} frames/s'
-            if n: pb.update(st['n'])
-        elif not quiet and (st['n'] - st['logged'] >= every or (done and st['n'] > st['logged'])):
-            print(f"{st['n']}/{total} frames ({fps:.2f} frames/s)", flush=True); st['logged'] = st['n']
-    return f
-
 # %% ../nbs/05a_video.ipynb #02a37213
 def parts_dir(dst:Path) -> Path:
     "Where `restore_video` keeps the finished segments of `dst` until it is complete."
@@ -409,11 +387,11 @@ def restore_video(src, # A video file (mp4, mov, mkv, webm, avi, animated GIF...
     first = next((k for k in range(len(segs)) if not (d/f'seg_{k:05d}.nut').exists()), len(segs))  # where a rerun resumes
     if stab and first: stab.load(dict(np.load(d/f'state_{first - 1:05d}.npz')))
     todo = len(info['pts']) - (bisect_left(info['pts'], segs[first][0]) if first < len(segs) else len(info['pts']))
-    bar = frame_counter(todo, quiet, callback=progress)
+    bar = Progress(todo, 'frames', show=not quiet, callback=progress, rate=True)
     fn = frame_model(m, strength, tile, precision, apply)
     last = len(segs) if max_segments is None else min(len(segs), first + max_segments)
     for k in range(first, last): _segment(src, segs[k], k, d, info, fn, stab, size, crf, batch, bar)
-    bar(0, done=True)
+    bar.close()
     if last < len(segs): return None
     out = join_segments(src, [d/f'seg_{k:05d}.nut' for k in range(len(segs))], dst, info['rotation'])
     shutil.rmtree(d, ignore_errors=True)
