@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 # %% auto #0
 __all__ = ['sample_photos', 'sample_names', 'extra_training_images', 'image_grid', 'image_files', 'ResizeInputToTarget', 'Photo',
-           'PhotoCache', 'CropCrappify', 'restoration_dls']
+           'PhotoCache', 'CropCrappify', 'restoration_dls', 'loader_normalize', 'denormalize']
 
 # %% ../nbs/02_data.ipynb #71cd08f6
 _skimage_photos = dict(astronaut='astronaut.png', chelsea='chelsea.png', coffee='coffee.png', rocket='rocket.jpg',
@@ -75,10 +75,11 @@ with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     import torch
     from fastai.vision.all import (DataBlock, ImageBlock, RandomCrop, FlipItem, Normalize, imagenet_stats, IndexSplitter,
-                                   ItemTransform, PILImage, TransformBlock, IntToFloatTensor)
+                                   ItemTransform, PILImage, TransformBlock, IntToFloatTensor, TensorImage, DataLoaders)
 from .degrade import resize
 from .crappify import CrappifyBatch, CropContext, Crappifier, get_crappifier, content_seed
 from .images import open_image, list_images
+from .distributed import unwrap
 
 def image_files(source=None, # A folder (searched recursively), a list of files, or `None`: `sample_photos()`
                ) -> list:
@@ -231,3 +232,20 @@ def restoration_dls(source=None, # Good photos: a folder, a list of files, or `N
     dls = db.dataloaders(None, bs=bs, **({} if num_workers is None else dict(num_workers=num_workers)), **kwargs)
     dls.c, dls.scale = 3, scale
     return dls
+
+# %% ../nbs/02_data.ipynb #692ed72a
+def loader_normalize(dl, # A `DataLoader`, or `DataLoaders` (its train loader is read)
+                    ) -> Normalize:
+    "fastai's `Normalize` among `dl`'s batch transforms, or `None`."
+    dl = unwrap(dl.train if isinstance(dl, DataLoaders) else dl)  # a DataLoader's `.train` is its dataset's
+    tfms = getattr(dl, 'after_batch', None)
+    return next((t for t in getattr(tfms, 'fs', tfms) or [] if isinstance(t, Normalize)), None)
+
+def denormalize(x:torch.Tensor, # A batch `(B,3,H,W)` as the model sees it
+                dl=None, # Where it came from (a `DataLoader` or `DataLoaders`); `None`: ImageNet's statistics
+               ) -> torch.Tensor:
+    "Images in `[0,1]` from `x`: `Normalize.decode` with `dl`'s statistics (`x` itself, clamped, when `dl` does not normalise)."
+    norm = loader_normalize(dl) if dl is not None else Normalize.from_stats(*imagenet_stats, cuda=False)
+    if norm is None: return x.clamp(0, 1)
+    norm = Normalize(norm.mean.to(x.device, x.dtype), norm.std.to(x.device, x.dtype))  # the statistics where `x` is
+    return norm.decode(TensorImage(x)).as_subclass(torch.Tensor).clamp(0, 1)

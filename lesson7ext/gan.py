@@ -21,7 +21,7 @@ with warnings.catch_warnings():
                                    accuracy_thresh_expand, basic_generator, basic_critic, generate_noise)
 from .images import atomic_write, to_rgb, save_image, save_safetensors, track
 from .distributed import init_distributed, distrib_fit, is_main, barrier, broadcast_object, unwrap
-from .data import restoration_dls, image_files, image_grid, sample_photos, extra_training_images
+from .data import restoration_dls, image_files, image_grid, sample_photos, extra_training_images, denormalize
 from .losses import PSNRMetric, SSIMMetric
 from .zoo import export_restorer, load_restorer
 from .restore import restore
@@ -34,20 +34,11 @@ __all__ = ['batch_images', 'save_preds', 'critic_dls', 'critic_min_size', 'criti
            'colorization_dls', 'colorization_learner', 'colorize']
 
 # %% ../nbs/05_gan.ipynb #11e914ca
-def _norm_stats(dl):
-    "The `(mean, std)` of `dl`'s `Normalize` batch transform, or `None`."
-    for t in getattr(getattr(unwrap(dl), 'after_batch', None), 'fs', []):
-        if isinstance(t, Normalize): return t.mean, t.std
-    return None
-
 def batch_images(x:torch.Tensor, # A batch `(B,3,H,W)` as the model sees it
                  dl=None, # The `DataLoader` it came from (for its normalisation), or `None`: ImageNet statistics
                 ) -> list:
-    "The images of a normalised batch as PIL RGB images (denormalised, clamped, rounded)."
-    st = _norm_stats(dl) if dl is not None else None
-    mean, std = st if st is not None else (torch.tensor(imagenet_stats[0])[None, :, None, None], torch.tensor(imagenet_stats[1])[None, :, None, None])
-    x = x.detach().float()
-    x = (x * std.to(x.device).float().view(1, -1, 1, 1) + mean.to(x.device).float().view(1, -1, 1, 1)).clamp(0, 1)
+    "The images of a normalised batch as PIL RGB images (`data.denormalize`, rounded)."
+    x = denormalize(x.detach().float(), dl)
     return [Image.fromarray(a) for a in x.mul(255).round().byte().permute(0, 2, 3, 1).cpu().numpy()]
 
 # %% ../nbs/05_gan.ipynb #d277a15a

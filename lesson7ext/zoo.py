@@ -14,9 +14,9 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr, ifnone
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
-    from fastai.vision.all import ConvLayer, ResBlock, PixelShuffle_ICNR, SelfAttention, NormType, imagenet_stats, create_unet_model, Normalize
+    from fastai.vision.all import ConvLayer, ResBlock, PixelShuffle_ICNR, SelfAttention, NormType, imagenet_stats, create_unet_model
 from .images import save_safetensors
-from .distributed import is_main, barrier, unwrap
+from .distributed import is_main, barrier
 import lesson7ext
 
 # %% auto #0
@@ -220,7 +220,8 @@ def build_model(cfg:dict) -> nn.Module:
 # %% ../nbs/04_zoo.ipynb #c13e7361
 def loader_stats(dls) -> tuple:
     "The `(mean, std)` of the loaders' `Normalize` (what the model's inputs were normalised with); ImageNet's if there is none."
-    norm = next((t for t in getattr(unwrap(getattr(dls, 'train', None)), 'after_batch', []) if isinstance(t, Normalize)), None)
+    from lesson7ext.data import loader_normalize  # at export time only: loading a model needs no data pipeline
+    norm = loader_normalize(dls) if dls is not None else None
     return (norm.mean.flatten().tolist(), norm.std.flatten().tolist()) if norm is not None else imagenet_stats
 
 # %% ../nbs/04_zoo.ipynb #0dc2b895
