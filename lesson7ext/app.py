@@ -12,7 +12,7 @@ from PIL import Image
 from fastcore.basics import patch
 try: import gradio as gr
 except ImportError as e: raise ImportError("lesson7ext.app needs gradio: pip install 'lesson7ext[app]'") from e
-from .images import to_rgb, open_image, is_video, atomic_write
+from .images import to_rgb, open_image, is_video, atomic_write, image_header, mode_note, BadImage
 from .degrade import resize, target_size
 from .crappify import presets
 from .zoo import shipped_names, shipped_models, model_card
@@ -25,9 +25,6 @@ __all__ = ['inspect_upload', 'process_tag', 'owner_alive', 'remove_orphans', 'Wo
            'result_too_big', 'colorize_tab', 'crappify_tab', 'video_job', 'video_outputs', 'video_tab', 'app']
 
 # %% ../nbs/11_app.ipynb #21cb9898
-_mode_notes = {'CMYK': 'CMYK: restored in RGB', 'I;16': '16-bit: restored as 8-bit', 'I;16B': '16-bit: restored as 8-bit',
-               'I;16L': '16-bit: restored as 8-bit', 'I': '32-bit: restored as 8-bit', 'F': 'floating point: restored as 8-bit'}
-
 def inspect_upload(path, # An uploaded file
                    max_mb:float=100, # Larger files are refused
                    max_mp:float=50, # Images with more megapixels are refused
@@ -38,12 +35,11 @@ def inspect_upload(path, # An uploaded file
     if size == 0: return 'empty file (0 bytes)', [], None
     if size > max_mb * 2**20: return f'{size / 2**20:.1f} MB is over the upload limit of {max_mb:g} MB', [], None
     if is_video(p) and p.suffix.lower() != '.gif': return None, [], p.suffix.lower()  # `probe_video` says what is wrong with a video
-    try:
-        with Image.open(p) as im: fmt, mode, (w, h), frames = im.format, im.mode, im.size, getattr(im, 'n_frames', 1)
-    except Image.DecompressionBombError as e: return f'decompression bomb: {e}', [], None
-    except Exception: return 'not an image Pillow can read', [], None
+    try: head = image_header(p)
+    except BadImage as e: return str(e), [], None
+    fmt, mode, (w, h), frames = head['format'], head['mode'], head['size'], head['frames']
     if w * h > max_mp * 1e6: return f'{w}x{h} = {w * h / 1e6:.1f} MP is over the upload limit of {max_mp:g} MP', [], None
-    notes = [_mode_notes[mode]] if mode in _mode_notes else []
+    notes = [mode_note(mode)] if mode_note(mode) else []
     if frames > 1: notes.append(f'animated ({frames} frames): only the first frame is restored')
     exts = [e for e, f in Image.registered_extensions().items() if f == fmt]
     sfx = p.suffix.lower() if p.suffix.lower() in exts else (exts[0] if exts else '.png')

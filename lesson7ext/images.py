@@ -16,20 +16,31 @@ with warnings.catch_warnings():  # fastai's import chain triggers torch's `torch
     import torchvision.transforms.functional as TF
 
 # %% auto #0
-__all__ = ['image_extensions', 'video_extensions', 'output_exts', 'video_out_suffix', 'BadImage', 'to_rgb', 'open_image',
-           'list_images', 'is_video', 'usable_images', 'pil2tensor', 'tensor2pil', 'atomic_write', 'save_image',
-           'save_safetensors', 'output_format', 'check_ext', 'output_names', 'image_metadata', 'interactive',
-           'Progress', 'track', 'hash_seed']
+__all__ = ['deep_modes', 'gray_modes', 'image_extensions', 'video_extensions', 'output_exts', 'video_out_suffix', 'BadImage',
+           'mode_note', 'to_rgb', 'image_header', 'open_image', 'list_images', 'is_video', 'usable_images',
+           'pil2tensor', 'tensor2pil', 'atomic_write', 'save_image', 'save_safetensors', 'output_format', 'check_ext',
+           'output_names', 'image_metadata', 'interactive', 'Progress', 'track', 'hash_seed']
 
 # %% ../nbs/00_images.ipynb #8a7e477f
 class BadImage(Exception):
     "An input file that cannot be used, with the reason."
 
+# %% ../nbs/00_images.ipynb #ec4b0e3c
+deep_modes = ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I', 'F')  # more than 8 bits per channel: scaled to 8 bits
+gray_modes = ('1', 'L', 'LA', 'La') + deep_modes  # a restorer gives them back gray (`L`, with their alpha)
+
+def mode_note(mode:str, # A PIL mode
+             ) -> str:
+    "What restoring an image of `mode` changes, in a few words; `None` when nothing does."
+    if mode == 'CMYK': return 'CMYK: restored in RGB'
+    if mode in deep_modes: return ('floating point' if mode == 'F' else '32-bit' if mode == 'I' else '16-bit') + ': restored as 8-bit'
+    return None
+
 # %% ../nbs/00_images.ipynb #56bde006
 def to_rgb(img:Image.Image, # Any PIL image
           ) -> Image.Image:
     "RGB by one set of rules: alpha composited on white, 16/32-bit scaled to 8 bits, CMYK and palette converted."
-    if img.mode in ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I', 'F'):
+    if img.mode in deep_modes:
         a = np.asarray(img).astype(np.float64)
         top = 65535. if img.mode != 'F' and a.max() > 255 else (1. if img.mode == 'F' and a.max() <= 1 else 255.)
         return Image.fromarray(np.clip(a / top * 255 + 0.5, 0, 255).astype(np.uint8)).convert('RGB')
@@ -40,6 +51,27 @@ def to_rgb(img:Image.Image, # Any PIL image
         return Image.alpha_composite(bg, rgba).convert('RGB')
     return img.convert('RGB')
 
+# %% ../nbs/00_images.ipynb #d3dfff1a
+def image_header(fn:Path, # Image file
+                 max_pixels:int=178_956_970, # Refuse images with more pixels (decompression bombs); Pillow's own limit is the default
+                ) -> dict:
+    "`format`, `mode`, `size` and `frames` of image file `fn` from its header (nothing decoded), or `BadImage` with a one-line reason."
+    fn = Path(fn)
+    try:
+        if fn.is_symlink() and not fn.exists(): raise BadImage('broken symbolic link')
+        if fn.stat().st_size == 0: raise BadImage('empty file (0 bytes)')
+        with warnings.catch_warnings():
+            warnings.simplefilter('error', Image.DecompressionBombWarning)
+            with Image.open(fn) as im: head = dict(format=im.format, mode=im.mode, size=im.size, frames=getattr(im, 'n_frames', 1))
+    except BadImage: raise
+    except FileNotFoundError: raise BadImage('file not found')
+    except Image.UnidentifiedImageError: raise BadImage('not an image Pillow can read')
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e: raise BadImage(f'decompression bomb: {e}')
+    except (OSError, SyntaxError, ValueError, EOFError) as e: raise BadImage(f'corrupt or truncated image: {e}')
+    w, h = head['size']
+    if w * h > max_pixels: raise BadImage(f'{w}x{h} = {w*h} pixels is over the limit of {max_pixels} (possible decompression bomb)')
+    return head
+
 # %% ../nbs/00_images.ipynb #0f6c56c2
 def open_image(fn:Path, # Image file
                max_pixels:int=178_956_970, # Refuse images with more pixels (decompression bombs); Pillow's own limit is the default
@@ -48,14 +80,12 @@ def open_image(fn:Path, # Image file
               ) -> Image.Image:
     "Open `fn` as an upright (RGB) image (a JPEG's quantization tables in `info['jpeg_qtables']`, `info['jpeg_grid']` when its pixels lie as stored), or raise `BadImage` with a one-line reason."
     fn = Path(fn)
+    image_header(fn, max_pixels)  # what can be refused before decoding
     try:
-        if fn.is_symlink() and not fn.exists(): raise BadImage('broken symbolic link')
-        if fn.stat().st_size == 0: raise BadImage('empty file (0 bytes)')
         with warnings.catch_warnings():
             warnings.simplefilter('error', Image.DecompressionBombWarning)
             img = Image.open(fn)
             w, h = img.size
-            if w * h > max_pixels: raise BadImage(f'{w}x{h} = {w*h} pixels is over the limit of {max_pixels} (possible decompression bomb)')
             orient = img.getexif().get(0x0112, 1)
             if draft_fn is not None and img.format == 'JPEG':
                 up = (h, w) if orient in (5, 6, 7, 8) else (w, h)

@@ -16,7 +16,7 @@ with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.vision.all import imagenet_stats
 from .degrade import resize
-from .images import to_rgb
+from .images import to_rgb, gray_modes
 from .precision import resolve_precision, precision_autocast
 from .zoo import load_restorer, model_file
 
@@ -237,7 +237,7 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
     t = jpeg_grid_table(img) if consistent and scale == 1 and s else None
     y = restore_batch(model, a, s, tile, overlap, precision, progress, t)
     res = Image.fromarray((y.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
-    if mode in ('L', 'LA', 'I', 'I;16', 'I;16B', 'I;16L', 'F', '1'): res = res.convert('L')
+    if mode in gray_modes: res = res.convert('L')
     if alpha is not None:
         res = res.convert('RGBA' if res.mode == 'RGB' else 'LA')
         res.putalpha(alpha.resize(res.size, Image.Resampling.BICUBIC))
