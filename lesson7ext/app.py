@@ -19,7 +19,7 @@ from .zoo import shipped_names, shipped_models, model_card
 from .batch import restore_files, crappify_files
 
 # %% auto #0
-__all__ = ['inspect_upload', 'process_tag', 'owner_alive', 'remove_orphans', 'Workspace', 'preview', 'nothing_done',
+__all__ = ['inspect_upload', 'process_tag', 'owner_alive', 'remove_orphans', 'Workspace', 'preview', 'raise_skipped',
            'page_report', 'job_outputs', 'run_job', 'libc', 'trim_memory', 'limit_arenas', 'written_as', 'job_failed',
            'tile_progress', 'model_choices', 'result_widgets', 'files_input', 'restore_tab', 'upscale_tab',
            'result_too_big', 'colorize_tab', 'crappify_tab', 'video_job', 'video_outputs', 'video_tab', 'app']
@@ -186,7 +186,7 @@ def preview(src, # An image file
     if max(img.size) > max_px: img = resize(img, long_side=max_px, method='lanczos')
     return img
 
-def nothing_done(skipped:list):
+def raise_skipped(skipped:list):
     "Raise the `gr.Error` that names each upload and its reason (the page shows it, the API client raises it)."
     raise gr.Error('; '.join(f'{n}: {e}' for n, e in skipped) or 'no file uploaded', print_exception=False)
 
@@ -204,7 +204,7 @@ def job_outputs(job:Path, # The job folder
                ) -> tuple:
     "`((before, after), download, report)` for the page; raises `gr.Error` with the report when nothing came out."
     msg = page_report(written, skipped, notes, verb)
-    if not written: nothing_done(skipped)
+    if not written: raise_skipped(skipped)
     out = Path(written[0])
     src = next(f for f in (job/'in').iterdir() if f.stem == out.stem)
     after, before = preview(out), preview(src)
@@ -403,7 +403,7 @@ def video_job(ws:Workspace, # The page's workspace
 def video_outputs(job, written, skipped, notes, verb):
     "`(result to play, download, report)` for the Video tab (browsers play MP4)."
     msg = page_report(written, skipped, notes, verb)
-    if not written: nothing_done(skipped)
+    if not written: raise_skipped(skipped)
     return (written[0] if Path(written[0]).suffix == '.mp4' else None), written[0], msg
 
 def video_tab(ws:Workspace, models=None, **limits):

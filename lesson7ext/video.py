@@ -21,7 +21,7 @@ from .restore import restore_batch, cached_restorer, default_strength
 # %% auto #0
 __all__ = ['stabilizer_defaults', 'video_noise_ramp', 'synthetic_clip', 'BadVideo', 'probe_video', 'plan_segments',
            'decode_frames', 'avi_stamps', 'frame_rgb', 'Stabilizer', 'flow_back', 'SegmentWriter', 'even',
-           'frame_model', 'parts_dir', 'join_segments', 'noise_sigma', 'video_strength', 'auto_strength', 'copyable',
+           'frame_restorer', 'parts_dir', 'join_segments', 'noise_sigma', 'video_strength', 'auto_strength', 'copyable',
            'copy_video', 'restore_video']
 
 # %% ../nbs/05a_video.ipynb #7aae0daa
@@ -224,7 +224,7 @@ def even(a:np.ndarray) -> np.ndarray:
     h, w = a.shape[:2]
     return np.pad(a, ((0, h % 2), (0, w % 2), (0, 0)), mode='edge') if h % 2 or w % 2 else a
 
-def frame_model(model, # A model from `load_restorer`
+def frame_restorer(model, # A model from `load_restorer`
                 strength:float=None, # 0-1 (default: the card's, for inputs that are not JPEGs)
                 tile:int=512, # Tile size
                 precision:str='auto', # As `restore`
@@ -388,7 +388,7 @@ def restore_video(src, # A video file (mp4, mov, mkv, webm, avi, animated GIF...
     if stab and first: stab.load(dict(np.load(d/f'state_{first - 1:05d}.npz')))
     todo = len(info['pts']) - (bisect_left(info['pts'], segs[first][0]) if first < len(segs) else len(info['pts']))
     bar = Progress(todo, 'frames', show=not quiet, callback=progress, rate=True)
-    fn = frame_model(m, strength, tile, precision, apply)
+    fn = frame_restorer(m, strength, tile, precision, apply)
     last = len(segs) if max_segments is None else min(len(segs), first + max_segments)
     for k in range(first, last): _segment(src, segs[k], k, d, info, fn, stab, size, crf, batch, bar)
     bar.close()
