@@ -6,8 +6,10 @@ Docs: https://lesson7ext.github.io/lesson7ext/cli.html.md"""
 
 # %% ../nbs/08_cli.ipynb #996c4f4a
 from __future__ import annotations
-import sys, os, signal
+import sys, os, signal, inspect
+from types import SimpleNamespace
 from typing import Annotated
+from fastcore.meta import delegates
 from pathlib import Path
 from fastcore.script import anno_parser
 from fastai.torch_core import num_distrib
@@ -280,18 +282,12 @@ def nogan_cli():
     sys.exit(run_cli(nogan_cmd, 'lesson7ext-nogan', pos=['src']))
 
 # %% ../nbs/08_cli.ipynb #8d925f05
-def demo_cmd(out:str='demo_out', # Output folder
-         minutes:float=10., # Training budget in minutes (generator)
-         preset:str='lesson7', # Degradation preset: lesson7, realistic, bw or photo
-         size:int=128, # Training crop size
-         bs:int=16, # Batch size
-         seed:int=0, # Seed of the held-back photos' degradations
-         gan:bool=False, # Then a short NoGAN stage (critic, GAN); the report shows both
-         gan_minutes:float=5., # Budget of the GAN stage (critic pretraining and GAN phase)
-         init:str='auto', # Start from: 'auto' (the preset's shipped model when installed), 'none' (from scratch), a model name or file
-        ) -> int:
-    "Fine-tune (or train) a restorer on the bundled photos within `minutes` and write a report comparing it with bicubic."
+@delegates(run_demo, keep=False)
+def demo_cmd(**kwargs) -> int:
+    "Fine-tune (or train) a restorer on the bundled photos within `minutes` and write a report comparing it with bicubic (`demo.run_demo`, whose options these are)."
     from lesson7ext.zoo import RestorerFileError, load_restorer
+    a = SimpleNamespace(**{**{k: p.default for k, p in inspect.signature(run_demo).parameters.items()}, **kwargs})
+    preset, minutes, gan, gan_minutes, size, init = a.preset, a.minutes, a.gan, a.gan_minutes, a.size, a.init
     if num_distrib() > 1: raise UsageError("the demo runs in one process: start it without accelerate launch or torchrun")
     if preset not in presets: raise UsageError(f"unknown preset {preset!r}; choose from {', '.join(presets)}")
     if minutes <= 0: raise UsageError(f"--minutes must be positive, got {minutes}")
@@ -300,8 +296,8 @@ def demo_cmd(out:str='demo_out', # Output folder
     if init not in ('auto', 'none'):
         try: load_restorer(init)
         except RestorerFileError as e: raise UsageError(str(e))
-    print(run_demo(out, minutes, preset, size, bs, seed, gan, gan_minutes, init))
-    print(f"wrote {Path(out)/'report.html'}")
+    print(run_demo(**vars(a)))
+    print(f"wrote {Path(a.out)/'report.html'}")
     return 0
 
 def demo_cli():
