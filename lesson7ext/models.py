@@ -16,7 +16,7 @@ with warnings.catch_warnings():
                                    RandomSplitter, GrandparentSplitter, parent_label, get_image_files, Normalize, untar_data, URLs,
                                    Learner, accuracy)
 from .train import final_metrics
-from .zoo import ModelConfig
+from .zoo import ModelConfig, Configured
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -216,8 +216,9 @@ class SimpleUnetConfig(ModelConfig):
     depth: int = 3
     residual: bool = True
 
-class SimpleUnet(nn.Module):
+class SimpleUnet(Configured, nn.Module):
     "A readable U-Net: `depth` halvings, transposed-conv upsampling with concatenated skips, output the input's size."
+    config_class = SimpleUnetConfig
     def __init__(self,
                  n_in:int=3, # Input channels
                  n_out:int=3, # Output channels
@@ -251,4 +252,3 @@ class SimpleUnet(nn.Module):
 
     @property
     def size_multiple(self) -> int: return 2 ** self.depth
-    def config(self) -> SimpleUnetConfig: return SimpleUnetConfig(self.n_in, self.n_out, self.nf, self.depth, self.residual)

@@ -7,7 +7,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/zoo.html.md"""
 # %% ../nbs/04_zoo.ipynb #3721df4f
 from __future__ import annotations
 import json, hashlib, importlib, os, warnings
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, fields
 from typing import ClassVar
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -20,18 +20,35 @@ from .distributed import is_main, barrier
 import lesson7ext
 
 # %% auto #0
-__all__ = ['weights_dir', 'shipped_names', 'loss_names', 'ModelConfig', 'RestoreUnetConfig', 'RestoreUnet', 'LayerNorm2d',
-           'NafBlock', 'NafUnetConfig', 'NafUnet', 'RestorerFileError', 'model_config', 'build_model', 'loader_stats',
-           'export_restorer', 'shipped_models', 'model_file', 'load_restorer', 'model_card', 'card_rows']
+__all__ = ['weights_dir', 'shipped_names', 'loss_names', 'ModelConfig', 'Configured', 'RestoreUnetConfig', 'RestoreUnet',
+           'LayerNorm2d', 'NafBlock', 'NafUnetConfig', 'NafUnet', 'RestorerFileError', 'model_config', 'build_model',
+           'loader_stats', 'export_restorer', 'shipped_models', 'model_file', 'load_restorer', 'model_card',
+           'card_rows']
 
 # %% ../nbs/04_zoo.ipynb #09151a2f
 @dataclass
 class ModelConfig:
-    "Base of the model configs: one dataclass per architecture, saved in a model file's metadata (`to_dict`), rebuilt by `build_model`."
+    "Base of the model configs: one dataclass per architecture, read from a model by `config()`, saved in a model file's metadata (`to_dict`), rebuilt by `build_model`."
     arch: ClassVar[str] = ''  # the model class's name
     module: ClassVar[str] = ''  # the lesson7ext module that defines it
+    registry: ClassVar[dict] = {}  # arch -> config class, for every module imported so far
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.arch: ModelConfig.registry[cls.arch] = cls
+
     def to_dict(self) -> dict: return dict(arch=self.arch, module=self.module, **asdict(self))
     def build(self) -> nn.Module: return getattr(importlib.import_module(self.module), self.arch)(**asdict(self))
+
+    @classmethod
+    def of(cls, model:nn.Module) -> ModelConfig:
+        "The config of `model`, its fields read from the model's attributes by name."
+        return cls(**{f.name: getattr(model, f.name) for f in fields(cls)})
+
+class Configured:
+    "Mixin of a model that has a config: `config()` reads `config_class` from the model (the fields are its arguments, kept by name)."
+    config_class: ClassVar[type] = None
+    def config(self) -> ModelConfig: return self.config_class.of(self)
 
 # %% ../nbs/04_zoo.ipynb #08d9d60e
 @dataclass
@@ -47,8 +64,9 @@ class RestoreUnetConfig(ModelConfig):
     n_in: int = 3
 
 # %% ../nbs/04_zoo.ipynb #f57046b9
-class RestoreUnet(nn.Module):
+class RestoreUnet(Configured, nn.Module):
     "`x + U-Net(x)`: a light U-Net on the `factor`-times smaller image, predicting a residual; starts as the identity."
+    config_class = RestoreUnetConfig
     def __init__(self,
                  nf:int=32, # Filters at the first level (doubled at each of the two lower levels)
                  factor:int=2, # `PixelUnshuffle` factor: the U-Net works at 1/`factor` resolution
@@ -83,8 +101,6 @@ class RestoreUnet(nn.Module):
         d = self.dec1(torch.cat([self.up2(c), b], 1))
         e = self.dec0(torch.cat([self.up1(d), a], 1))
         return x + self.up(self.head(e))
-
-    def config(self) -> RestoreUnetConfig: return RestoreUnetConfig(self.nf, self.factor, self.n_res, self.blur, self.self_attention, self.n_in)
 
 # %% ../nbs/04_zoo.ipynb #54dc06c8
 class LayerNorm2d(nn.Module):
@@ -139,8 +155,9 @@ class NafUnetConfig(ModelConfig):
     n_in: int = 3
 
 # %% ../nbs/04_zoo.ipynb #2761ac9c
-class NafUnet(nn.Module):
+class NafUnet(Configured, nn.Module):
     "`x + U-Net(x)` of NAF blocks on the `factor`-times smaller image; `blocks[i]` blocks at level `i` (width `nf * 2**i`); starts as the identity."
+    config_class = NafUnetConfig
     def __init__(self,
                  nf:int=32, # Channels at the first level (doubled at each lower level)
                  factor:int=2, # `PixelUnshuffle` factor: the U-Net works at 1/`factor` resolution
@@ -171,8 +188,6 @@ class NafUnet(nn.Module):
             if i < len(self.downs): skips.append(h); h = self.downs[i](h)
         for i in reversed(range(len(self.downs))): h = self.dec[i](self.ups[i](h) + skips[i])
         return x + self.up(self.head(h))
-
-    def config(self) -> NafUnetConfig: return NafUnetConfig(self.nf, self.factor, self.blocks, self.pool, self.n_in)
 
 # %% ../nbs/04_zoo.ipynb #cee3eaca
 weights_dir = Path(lesson7ext.__file__).parent/'weights'  # the models shipped in the package (`tools/pretrain.py` writes them)
@@ -209,13 +224,16 @@ def _unet_from_config(cfg):
     return m
 
 def build_model(cfg:dict) -> nn.Module:
-    "The model `cfg` (from `model_config`) describes, with fresh weights: its class looked up by name in its lesson7ext module."
+    "The model `cfg` (from `model_config`) describes, with fresh weights: `ModelConfig(**cfg).build()` with the config class of its `arch`, registered by its lesson7ext module."
     if cfg.get('arch') == 'unet': return _unet_from_config(cfg)
     arch, module = cfg.get('arch'), cfg.get('module') or _old_modules.get(cfg.get('arch'))
     if not module or not module.startswith('lesson7ext.') or arch is None: raise RestorerFileError(f"unknown architecture {arch!r}")
-    try: cls = getattr(importlib.import_module(module), arch)
-    except (ImportError, AttributeError): raise RestorerFileError(f"unknown architecture {arch!r} in {module}") from None
-    return cls(**{k: v for k, v in cfg.items() if k not in ('arch', 'module')})
+    try: importlib.import_module(module)  # its config classes register themselves
+    except ImportError: raise RestorerFileError(f"unknown architecture {arch!r} in {module}") from None
+    conf = ModelConfig.registry.get(arch)
+    if conf is None or conf.module != module: raise RestorerFileError(f"unknown architecture {arch!r} in {module}")
+    try: return conf(**{k: v for k, v in cfg.items() if k not in ('arch', 'module')}).build()
+    except TypeError as e: raise RestorerFileError(f"{arch}: {e}") from None
 
 # %% ../nbs/04_zoo.ipynb #c13e7361
 def loader_stats(dls) -> tuple:
