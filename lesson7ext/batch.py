@@ -29,10 +29,9 @@ def restore_files(model, # A shipped model's name, a model file from `lesson7ext
                   video:dict=None, # `restore_video`'s options (`crf`, `stabilize`...) to restore the videos among `inputs` too; `None`: images only
                  ) -> dict:
     "Restore every image in `inputs` into its own file under `out` (`output_names`), ICC profile and EXIF kept; several processes share the files; `notes`: lines worth saying."
-    from lesson7ext.zoo import load_restorer
-    from lesson7ext.restore import restore
+    from lesson7ext.restore import restore, cached_restorer
     init_distributed()
-    m = load_restorer(model) if isinstance(model, (str, Path)) else model
+    m = cached_restorer(model) if isinstance(model, (str, Path)) else model  # a name or file: loaded once per process (the page's requests)
     custom, apply = apply, apply or (lambda img, m: restore(img, m, tile=tile or None, strength=strength, progress=progress))
     pairs, skipped = output_names(inputs, out, ext, videos=video is not None)
     written, failed, notes = [], [], []

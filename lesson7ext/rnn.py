@@ -10,15 +10,15 @@ import time, warnings
 import torch, torch.nn as nn, torch.nn.functional as F
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
-    from fastai.basics import Learner, DataLoaders, accuracy, Module
+    from fastai.basics import Learner, DataLoaders, accuracy, Module, CrossEntropyLossFlat
     from fastai.text.data import LMDataLoader
     from fastai.callback.all import ModelResetter  # (also patches `fit_one_cycle`, `no_bar` onto `Learner`)
     from fastai.layers import BatchNorm1dFlat
 from .train import final_metrics
 
 # %% auto #0
-__all__ = ['rnn_models', 'rnn_recipes', 'number_words', 'human_numbers', 'human_numbers_dls', 'loss_last', 'acc_last', 'loss_all',
-           'acc_all', 'HandRNN', 'Model0', 'Model1', 'Model2', 'Model3', 'Model4', 'Model5', 'rnn_learner', 'fit_rnn']
+__all__ = ['rnn_models', 'rnn_recipes', 'number_words', 'human_numbers', 'human_numbers_dls', 'loss_last', 'acc_last', 'HandRNN',
+           'Model0', 'Model1', 'Model2', 'Model3', 'Model4', 'Model5', 'rnn_learner', 'fit_rnn']
 
 # %% ../nbs/07_rnn.ipynb #bc51b708
 _ones = 'zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen'.split()
@@ -76,15 +76,6 @@ def acc_last(pred, targ):
     "Accuracy against the last target only."
     return accuracy(pred, targ[:, -1])
 
-def loss_all(pred, # Scores `(bs, seq_len, vocab)`: a prediction after every word
-             targ, # Targets `(bs, seq_len)`
-            ):
-    "Cross-entropy over every position."
-    return F.cross_entropy(pred.reshape(-1, pred.shape[-1]), targ.reshape(-1))
-
-def acc_all(pred, targ):
-    "Accuracy over every position."
-    return (pred.argmax(-1) == targ).float().mean()
 
 # %% ../nbs/07_rnn.ipynb #3e795861
 class HandRNN(Module):
@@ -187,7 +178,7 @@ def rnn_learner(name:str, # 'Model0' ... 'Model5'
     dls = human_numbers_dls(bs=bs, seq_len=seq_len or (3 if last else 20))
     model = rnn_models[name](len(dls.vocab), nh)
     cbs = [ModelResetter()] if hasattr(model, 'reset') else []
-    return Learner(dls, model, loss_func=loss_last if last else loss_all, metrics=acc_last if last else acc_all, cbs=cbs, **kwargs)
+    return Learner(dls, model, loss_func=loss_last if last else CrossEntropyLossFlat(), metrics=acc_last if last else accuracy, cbs=cbs, **kwargs)
 
 # %% ../nbs/07_rnn.ipynb #943084e1
 def fit_rnn(name:str, # 'Model0' ... 'Model5'
@@ -202,5 +193,5 @@ def fit_rnn(name:str, # 'Model0' ... 'Model5'
     epochs, lr = epochs or rnn_recipes[name][0], lr or rnn_recipes[name][1]
     t0 = time.time()
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-    learn.seconds, learn.accuracy = time.time() - t0, list(final_metrics(learn).values())[2]  # the one metric: acc_last or acc_all
+    learn.seconds, learn.accuracy = time.time() - t0, list(final_metrics(learn).values())[2]  # the one metric: acc_last or accuracy
     return learn
