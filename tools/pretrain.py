@@ -12,7 +12,8 @@ overwritten atomically, with the optimizer) and logs one line per epoch to `tool
 command resumes from the checkpoint with the same schedule and seeds. When the last epoch is done it scores the model
 on held-out CSet5, writes `lesson7ext/weights/NAME.safetensors` with its model card in the metadata, and deletes the
 checkpoint. Commit the checkpoint when a session stops before that. A recipe with `minutes` (`photo`) trains on a
-wall-clock budget instead (`fit_budget`, checkpointed every minute and after each epoch, resumable the same way);
+time budget instead (`fit_budget`, checkpointed every minute and after each epoch, resumable the same way): a GPU's
+wall clock, or on a CPU the CPU time the run was given (`cpu_clock`), so other jobs on a shared machine do not eat it;
 `tools/pretrain_gpu.sh` runs it on a GPU machine with `--train-only`, and this script, rerun here, finishes it.
 """
 import argparse, io, json, math, os, shutil, platform, random, subprocess, sys, time, warnings
@@ -184,8 +185,12 @@ def start_from(learn, init):
     print(f"starting from the shipped {init} model (commit {c.get('commit')}, {c.get('minutes')} min)", flush=True)
     return dict(name=init, **{k: c.get(k) for k in ('commit', 'date', 'minutes', 'hardware', 'recipe')})
 
+def cpu_clock() -> float:
+    "Seconds of CPU this process has used, over its threads: on a shared CPU, the budget counts the work done, not the time other jobs took."
+    return time.process_time() / torch.get_num_threads()
+
 def run_budget(name, learn, minutes):
-    "Train (or resume) a budget recipe: `fit_budget` over `minutes` of wall clock, checkpointed every minute; the state (done, epochs, minutes, samples)."
+    "Train (or resume) a budget recipe: `fit_budget` over `minutes` (a GPU's wall clock, a CPU's time given to it), checkpointed every minute; the state (done, epochs, minutes, samples)."
     r, ck, js = RECIPES[name], ckpt_dir/f'{name}.pth', ckpt_dir/f'{name}.json'
     key = json.dumps(dict(r, minutes=minutes), sort_keys=True)
     state = json.loads(js.read_text()) if js.exists() else {}
@@ -199,7 +204,8 @@ def run_budget(name, learn, minutes):
     state['torch'] = torch.__version__
     state['hardware'] = ', then '.join(dict.fromkeys(filter(None, [state.get('hardware'), hardware(learn, torch.get_num_threads())])))
     log = BudgetLog(name, state)
-    fit_budget(learn, minutes, lr=r['lr'], cbs=[BudgetCheckpoint(ck, key, every=60), log], spent=spent)  # its last epoch saved the final weights
+    clock = time.monotonic if torch.cuda.is_available() else cpu_clock  # a GPU's budget is its wall clock; a CPU's, the CPU time it gave
+    fit_budget(learn, minutes, lr=r['lr'], cbs=[BudgetCheckpoint(ck, key, every=60), log], clock=clock, spent=spent)  # its last epoch saved the final weights
     state = dict(log.last, samples=log.state['samples'], minutes=log.tb.minutes_spent, done=True, steps_per_epoch=len(learn.dls.train))
     atomic_write(js, json.dumps(state).encode())
     return state
@@ -267,7 +273,7 @@ def recipe_card(name, train, state):
     common = dict(script='tools/pretrain.py', preset=r['preset'], scale=r['scale'], model=r['model'], size=r['size'], bs=r['bs'], epoch_size=r['epoch_size'],
                   lr=r['lr'], loss=r.get('loss', 'l1'), align=r.get('align', 1), seed=SEED, init=r.get('init'), gan=r.get('gan'))
     if 'minutes' in r:
-        return dict(common, schedule="fit_budget: fit_one_cycle's schedule laid over the wall clock", budget_minutes=r['minutes'],
+        return dict(common, schedule="fit_budget: fit_one_cycle's schedule laid over the budget (a GPU's wall clock, a CPU's time given to the run)", budget_minutes=r['minutes'],
                     epochs=state['epoch'], samples=state['samples'], steps=round(state['samples'] / r['bs']),
                     **({'init_model': state['init']} if state.get('init') else {}))  # the model this stage started from, and how it was trained
     per_epoch = len(train) * math.ceil(r['epoch_size'] / len(train))  # `restoration_dls` repeats the photos to at least `epoch_size` crops
