@@ -6,7 +6,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/distributed.html.md"""
 
 # %% ../nbs/00a_distributed.ipynb #aea48ce4
 from __future__ import annotations
-import os
+import atexit, os
 from contextlib import contextmanager
 import torch, torch.distributed as dist
 from fastcore.basics import patch
@@ -19,9 +19,9 @@ from accelerate import PartialState
 from accelerate.utils import DistributedDataParallelKwargs
 
 # %% auto #0
-__all__ = ['cpu_processes', 'init_distributed', 'distributed', 'is_main', 'comm_device', 'barrier', 'broadcast_object',
-           'gather_objects', 'all_sum', 'sync_clock', 'my_share', 'merged', 'distrib_fit', 'GANDistributedTrainer',
-           'unwrap']
+__all__ = ['cpu_processes', 'init_distributed', 'leave_distributed', 'distributed', 'is_main', 'comm_device', 'barrier',
+           'broadcast_object', 'gather_objects', 'all_sum', 'sync_clock', 'my_share', 'merged', 'distrib_fit',
+           'GANDistributedTrainer', 'unwrap']
 
 # %% ../nbs/00a_distributed.ipynb #9a458fa0
 def cpu_processes() -> bool:
@@ -33,8 +33,14 @@ if cpu_processes(): os.environ.setdefault('ACCELERATE_USE_CPU', 'true')  # Accel
 def init_distributed() -> bool:
     "Join the process group when this is one of several processes (`accelerate launch`, `torchrun`); `True` if it is."
     if num_distrib() <= 1: return False
-    if not dist.is_initialized(): PartialState(cpu=cpu_processes())
+    if not dist.is_initialized():
+        PartialState(cpu=cpu_processes())
+        atexit.register(leave_distributed)  # gloo's threads abort a process (SIGABRT) whose group is still up when Python shuts down
     return True
+
+def leave_distributed():
+    "Leave the process group, if this process is in one: done at exit by `init_distributed`, while the interpreter is whole."
+    if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
 # %% ../nbs/00a_distributed.ipynb #e9761537
 def distributed() -> bool:
