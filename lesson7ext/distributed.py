@@ -16,6 +16,7 @@ from fastai.callback.progress import ProgressCallback
 from fastai.distributed import DistributedDL, DistributedTrainer
 from fastai.vision.gan import GANLearner, AdaptiveGANSwitcher
 from accelerate import PartialState
+from accelerate.utils import gather_object, broadcast_object_list, reduce
 from accelerate.utils import DistributedDataParallelKwargs
 
 # %% auto #0
@@ -66,26 +67,18 @@ def broadcast_object(obj, # Any picklable value
                      src:int=0, # The rank whose value everyone gets
                     ):
     "Rank `src`'s `obj` on every rank."
-    if not distributed(): return obj
-    box = [obj]
-    dist.broadcast_object_list(box, src, device=comm_device())
-    return box[0]
+    return broadcast_object_list([obj], src)[0] if distributed() else obj
 
 def gather_objects(obj, # Any picklable value
                   ) -> list:
     "Every rank's `obj`, in rank order, on every rank (`[obj]` in one process)."
-    if not distributed(): return [obj]
-    out = [None] * dist.get_world_size()
-    dist.all_gather_object(out, obj)
-    return out
+    return gather_object([obj]) if distributed() else [obj]  # accelerate concatenates the ranks' lists
 
 # %% ../nbs/00a_distributed.ipynb #c6f126eb
 def all_sum(*xs:float) -> list:
     "The sums over ranks of the numbers `xs` (a metric's total and count)."
     if not distributed(): return list(xs)
-    t = torch.tensor(xs, dtype=torch.float64, device=comm_device())
-    dist.all_reduce(t)
-    return t.tolist()
+    return reduce(torch.tensor(xs, dtype=torch.float64, device=comm_device()), 'sum').tolist()
 
 # %% ../nbs/00a_distributed.ipynb #3b956d5b
 def sync_clock(t:float, # This rank's clock reading (seconds)
@@ -106,7 +99,7 @@ def my_share(items:list, # The whole work list, the same on every rank
 def merged(items:list, # This rank's results
           ) -> list:
     "Every rank's `items`, concatenated in rank order: after `my_share`, the results of the whole list."
-    return [x for part in gather_objects(list(items)) for x in part]
+    return gather_object(list(items)) if distributed() else list(items)
 
 # %% ../nbs/00a_distributed.ipynb #be639904
 _fastai_before_fit = DistributedTrainer.before_fit
