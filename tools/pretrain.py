@@ -202,7 +202,7 @@ def run_budget(name, learn, minutes):
     else:  # a checkpoint of another recipe, or none: from the start (the recipe's `init` model, else random weights)
         state = dict(epoch=0, minutes=0., samples=0, **({'init': start_from(learn, r['init'])} if r.get('init') else {}))
     state['torch'] = torch.__version__
-    state['hardware'] = ', then '.join(dict.fromkeys(filter(None, [state.get('hardware'), hardware(learn, torch.get_num_threads())])))
+    state['hardware'] = ', then '.join(dict.fromkeys(filter(None, (state.get('hardware') or '').split(', then ') + [hardware(learn, torch.get_num_threads())])))
     log = BudgetLog(name, state)
     clock = time.monotonic if torch.cuda.is_available() else cpu_clock  # a GPU's budget is its wall clock; a CPU's, the CPU time it gave
     fit_budget(learn, minutes, lr=r['lr'], cbs=[BudgetCheckpoint(ck, key, every=60), log], clock=clock, spent=spent)  # its last epoch saved the final weights
