@@ -38,7 +38,7 @@ def test_find_cycle_finds_one():
     assert find_cycle({'a': {'b': 1}, 'b': {'c': 1}, 'c': {'a': 1}}) == ['a', 'b', 'c', 'a']
     assert find_cycle({'a': {'b': 1}, 'b': {}, 'c': {'a': 1}}) is None
 
-def test_imports_sees_function_level_imports(tmp_path):
+def test_imports_sees_function_level_imports():
     assert 'app' in imports('cli'), "cli imports app inside app_cmd: the scan must see it"
 
 def test_no_import_cycle():
