@@ -159,7 +159,7 @@ def big_copies(data, work, n=16, mp=12e6):
 def whole_photo_dls(folder, size=128, bs=16, epoch_size=2000):
     "The pipeline before crop-first: decode, crappify the whole photo, resize back, then crop (the baseline)."
     from fastai.vision.all import DataBlock, ImageBlock, RandomCrop, FlipItem, Normalize, imagenet_stats, get_image_files
-    from lesson7ext.crappify import CrappifyItem
+    from lesson7ext.data import CrappifyItem
     files = sorted(get_image_files(folder)); files = files * (epoch_size // len(files) + 1)
     db = DataBlock(blocks=(ImageBlock, ImageBlock), get_items=lambda _: files, splitter=lambda o: (list(range(len(o))), []),
                    item_tfms=[CrappifyItem('lesson7'), RandomCrop(size), FlipItem(0.5)], batch_tfms=[Normalize.from_stats(*imagenet_stats)])

@@ -7,24 +7,23 @@ Docs: https://lesson7ext.github.io/lesson7ext/crappify.html.md"""
 # %% ../nbs/01a_crappify.ipynb #390aa379
 from __future__ import annotations
 import io, os, random, warnings, math
-import numpy as np, torch, torch.nn.functional as F
+import torch
 from PIL import Image
 from fastcore.basics import store_attr, ifnone, patch
 from fastai.torch_core import rank_distrib
 with warnings.catch_warnings():  # fastai's import chain triggers torch's `torch.jit.script` deprecation warning
     warnings.simplefilter('ignore', FutureWarning)
-    from fastai.vision.core import PILImage, TensorImage
-    from fastai.torch_core import TensorBase
+    from fastai.vision.core import TensorImage
     from fastai.vision.augment import RandTransform
-    from fasttransform import ItemTransform
-from .images import hash_seed
-from .degrade import (to_u8, as_batch, resize_kernels, pil_resample, resample_weights, target_size, resize, jpeg_bytes, jpeg, h264,
+from .degrade import (as_batch, pil_resample, target_size, resize, jpeg_bytes, jpeg, h264,
                                 watermark, blur, gaussian_noise, poisson_noise, to_grayscale)
+from .regions import (Region, in_frame, grow_box, block_box, on_block_grid, resize_src_box, box_resize,
+                                reduced_level, reduced_box, plan_regions)
 
 # %% auto #0
-__all__ = ['presets', 'Region', 'Degradation', 'apply_to_batch', 'RandResize', 'RandJPEG', 'RandH264', 'RandWatermark',
-           'RandBlur', 'RandNoise', 'RandGrayscale', 'Crappifier', 'lesson7', 'realistic', 'bw', 'Mixture', 'photo',
-           'get_crappifier', 'content_seed', 'CrappifyItem', 'CropContext', 'CrappifyBatch']
+__all__ = ['presets', 'Degradation', 'apply_to_batch', 'RandResize', 'RandJPEG', 'RandH264', 'RandWatermark', 'RandBlur',
+           'RandNoise', 'RandGrayscale', 'Crappifier', 'lesson7', 'realistic', 'bw', 'Mixture', 'photo',
+           'get_crappifier']
 
 # %% ../nbs/01a_crappify.ipynb #29b77428
 def _rand(rng, v):
@@ -47,6 +46,20 @@ class Degradation(RandTransform):
     def out_size(self, size:tuple, prm:dict) -> tuple: return size
     def apply_pil(self, img, prm:dict): raise NotImplementedError
     def apply_batch(self, x, prms:list): raise NotImplementedError
+
+    def src_box(self, prm:dict, size:tuple, r:Region) -> Region:
+        "The region of this step's input (of `size`) needed for region `r` of its output."
+        return r
+    def apply_box(self, img:Image.Image, prm:dict, rin:Region, rout:Region, size:tuple) -> Image.Image:
+        "Apply the step to `img`, the region `rin` of an input of `size`; return the region `rout` of the output."
+        if prm['do']: img = self.apply_pil(img, prm)
+        return img.crop(in_frame(rout, rin))
+    def read_box(self, img:Image.Image, prm:dict, rin:Region, rout:Region, reduced=None) -> Image.Image:
+        "The first step of a crop, on the whole photo `img`: `apply_box` on its region `rin`."
+        return self.apply_box(img.crop(rin), prm, rin, rout, img.size)
+    def box_batch(self, x, prm:dict, size:tuple, r:Region, rout:Region=None) -> tuple:
+        "On the device: apply the step to `x` `(1,C,h,w)`, the region `r` of an input of `size`; returns `(y, region of y)`."
+        return self.apply_batch(x, [prm]), r
 
     def sample(self, rng, size, ctx=None) -> dict:
         "Draw whether to apply (probability `p`) and the parameters, always consuming the same random numbers."
@@ -96,6 +109,20 @@ class RandResize(Degradation):
         if len({(p['to'], p['method']) for p in prms}) == 1: return resize(x, to=prms[0]['to'], method=prms[0]['method'])
         return [resize(x[i:i + 1], to=p['to'], method=p['method'])[0] for i, p in enumerate(prms)]
 
+    def src_box(self, prm, size, r): return resize_src_box(size, prm['to'], prm['method'], r) if prm['do'] else r
+    def apply_box(self, img, prm, rin, rout, size):  # PIL's `box`: the same coefficients as on the whole image
+        if not prm['do']: return super().apply_box(img, prm, rin, rout, size)
+        sx, sy = size[0] / prm['to'][0], size[1] / prm['to'][1]
+        box = (rout[0] * sx - rin[0], rout[1] * sy - rin[1], rout[2] * sx - rin[0], rout[3] * sy - rin[1])
+        return img.resize((rout[2] - rout[0], rout[3] - rout[1]), pil_resample[prm['method']], box=box)
+    def read_box(self, img, prm, rin, rout, reduced=None):  # a big downscale reads a `2**k`-times reduced copy: cost flat in the photo's size
+        k = reduced_level(img.size, prm['to']) if prm['do'] and reduced is not None else 0
+        if k == 0: return super().read_box(img, prm, rin, rout)
+        small = reduced(k)
+        q = reduced_box(rin, k, small.size)
+        return self.apply_box(small.crop(q), prm, q, rout, small.size)  # the same resize, from the reduced copy's frame
+    def box_batch(self, x, prm, size, r, rout=None): return box_resize(x, size, prm['to'], prm['method'], r, rout)
+
 # %% ../nbs/01a_crappify.ipynb #b90a7a74
 class RandJPEG(Degradation):
     "JPEG round trip at a random `quality`, or at the number drawn by a preceding `RandWatermark` (the lesson's way)."
@@ -112,6 +139,8 @@ class RandJPEG(Degradation):
         return dict(quality=q)
     def apply_pil(self, img, prm): return jpeg(img, prm['quality'])
     def apply_batch(self, x, prms): return jpeg(x, [p['quality'] for p in prms])
+    def src_box(self, prm, size, r): return block_box(r, size) if prm['do'] else r
+    def box_batch(self, x, prm, size, r, rout=None): return on_block_grid(lambda t: self.apply_batch(t, [prm]), x, r), r
 
 # %% ../nbs/01a_crappify.ipynb #b360b106
 class RandH264(Degradation):
@@ -132,6 +161,8 @@ class RandH264(Degradation):
     def apply_pil(self, img, prm): return h264(img, prm['crf'], prm['motion'], self.frames, prm['at'], prm['preset'])
     def apply_batch(self, x, prms):
         return torch.cat([h264(x[i:i + 1], p['crf'], p['motion'], self.frames, p['at'], p['preset']) for i, p in enumerate(prms)])
+    def src_box(self, prm, size, r): return block_box(r, size) if prm['do'] else r  # whole macroblocks, as JPEG's
+    def box_batch(self, x, prm, size, r, rout=None): return on_block_grid(lambda t: self.apply_batch(t, [prm]), x, r), r
 
 # %% ../nbs/01a_crappify.ipynb #07720a3b
 class RandWatermark(Degradation):
@@ -159,6 +190,9 @@ class RandWatermark(Degradation):
     def apply_pil(self, img, prm): return watermark(img, prm['text'], prm['pos'], prm['size'], prm['color'], prm['opacity'])
     def apply_batch(self, x, prms):
         return watermark(x, *[[p[k] for p in prms] for k in ('text', 'pos', 'size', 'color', 'opacity')])
+    def in_region(self, prm, r): return {**prm, 'pos': (prm['pos'][0] - r[0], prm['pos'][1] - r[1])}
+    def apply_box(self, img, prm, rin, rout, size): return super().apply_box(img, self.in_region(prm, rin) if prm['do'] else prm, rin, rout, size)
+    def box_batch(self, x, prm, size, r, rout=None): return self.apply_batch(x, [self.in_region(prm, r)]), r
 
 # %% ../nbs/01a_crappify.ipynb #f69001a0
 class RandBlur(Degradation):
@@ -172,6 +206,7 @@ class RandBlur(Degradation):
     def draw(self, rng, size, ctx): return dict(sigma=_rand(rng, self.sigma))
     def apply_pil(self, img, prm): return blur(img, prm['sigma'])
     def apply_batch(self, x, prms): return blur(x, [p['sigma'] for p in prms])
+    def src_box(self, prm, size, r): return grow_box(r, math.ceil(3 * prm['sigma']) + 1, size) if prm['do'] else r
 
 # %% ../nbs/01a_crappify.ipynb #dde07e9b
 class RandNoise(Degradation):
@@ -350,74 +385,7 @@ def get_crappifier(crappifier='lesson7', # A `Crappifier` or the name of a prese
     if crappifier not in presets: raise ValueError(f"unknown crappifier preset {crappifier!r}; choose from {', '.join(presets)}")
     return presets[crappifier](seed)
 
-# %% ../nbs/01a_crappify.ipynb #fe96edba
-Region = tuple  # `(x0, y0, x1, y1)`, integer pixel box, end exclusive
-
-def _clip(r:Region, size:tuple) -> Region:
-    return max(0, r[0]), max(0, r[1]), min(size[0], r[2]), min(size[1], r[3])
-
-def _span(n_in, n_out, method, a, b):
-    "The input pixels `[lo, hi)` a PIL resize `n_in -> n_out` reads to make output pixels `[a, b)`."
-    scale = n_in / n_out
-    support = 0. if method == 'nearest' else resize_kernels[method][1] * max(scale, 1.)
-    lo, hi = int((a + 0.5) * scale - support + 0.5) - 1, int((b - 0.5) * scale + support + 0.5) + 2  # one spare pixel each side
-    return max(0, lo), min(n_in, hi)
-
-@patch
-def src_box(self:Degradation, prm:dict, size:tuple, r:Region) -> Region:
-    "The region of this step's input (of `size`) needed for region `r` of its output."
-    return r
-
-@patch
-def apply_box(self:Degradation, img:Image.Image, prm:dict, rin:Region, rout:Region, size:tuple) -> Image.Image:
-    "Apply the step to `img`, the region `rin` of an input of `size`; return the region `rout` of the output."
-    if prm['do']: img = self.apply_pil(img, prm)
-    return img.crop((rout[0] - rin[0], rout[1] - rin[1], rout[2] - rin[0], rout[3] - rin[1]))
-
-# %% ../nbs/01a_crappify.ipynb #470852cc
-@patch
-def src_box(self:RandResize, prm, size, r):
-    if not prm['do']: return r
-    (x0, x1), (y0, y1) = (_span(size[k], prm['to'][k], prm['method'], r[k], r[k + 2]) for k in (0, 1))
-    return x0, y0, x1, y1
-
-@patch
-def apply_box(self:RandResize, img, prm, rin, rout, size):
-    if not prm['do']: return Degradation.apply_box(self, img, prm, rin, rout, size)
-    sx, sy = size[0] / prm['to'][0], size[1] / prm['to'][1]
-    box = (rout[0] * sx - rin[0], rout[1] * sy - rin[1], rout[2] * sx - rin[0], rout[3] * sy - rin[1])
-    return img.resize((rout[2] - rout[0], rout[3] - rout[1]), pil_resample[prm['method']], box=box)
-
-@patch
-def src_box(self:RandJPEG, prm, size, r):
-    if not prm['do']: return r
-    lo = lambda v: max(0, v // 16 * 16 - 16)  # whole 16x16 blocks on the image's grid, one more for chroma smoothing
-    return _clip((lo(r[0]), lo(r[1]), -(-r[2] // 16) * 16 + 16, -(-r[3] // 16) * 16 + 16), size)
-
-@patch
-def src_box(self:RandH264, prm, size, r):  # whole 16x16 macroblocks, as JPEG's (the codec's own choices still see only the region)
-    return RandJPEG.src_box(self, prm, size, r)
-
-@patch
-def src_box(self:RandBlur, prm, size, r):
-    if not prm['do']: return r
-    m = math.ceil(3 * prm['sigma']) + 1
-    return _clip((r[0] - m, r[1] - m, r[2] + m, r[3] + m), size)
-
-@patch
-def apply_box(self:RandWatermark, img, prm, rin, rout, size):
-    if prm['do']: img = self.apply_pil(img, {**prm, 'pos': (prm['pos'][0] - rin[0], prm['pos'][1] - rin[1])})
-    return img.crop((rout[0] - rin[0], rout[1] - rin[1], rout[2] - rin[0], rout[3] - rin[1]))
-
 # %% ../nbs/01a_crappify.ipynb #afa6cf23
-def _plan(steps, prms, size, box):
-    "Sizes before each step and, walking backwards from `box` of the last output, the region each step reads."
-    sizes = [tuple(size)]
-    for s, p in zip(steps, prms): sizes.append(tuple(s.out_size(sizes[-1], p)))
-    regions = [tuple(box)]
-    for s, p, sz in zip(steps[::-1], prms[::-1], sizes[-2::-1]): regions.insert(0, s.src_box(p, sz, regions[0]))
-    return sizes, regions
-
 @patch
 def chain(self:Crappifier, size:tuple, seed:int, scale:int=1, up_method:str='bicubic') -> tuple:
     "Steps and parameters from a photo of `size` to its crappy version at `size`: `scale` down-sampling, the steps, the resize back."
@@ -446,47 +414,12 @@ def crop(self:Crappifier,
     "The crappy version of `box` of `img`: the whole-photo path's pixels, at the cost of the crop."
     steps, prms = self.chain(img.size, seed, scale, up_method)
     if not steps: return img.crop(box)
-    sizes, regions = _plan(steps, prms, img.size, box)
-    x = _read_region(img, steps[0], prms[0], regions[0], regions[1], reduced)
+    sizes, regions = plan_regions(steps, prms, img.size, box)
+    x = steps[0].read_box(img, prms[0], regions[0], regions[1], reduced)
     for i, (s, p) in enumerate(zip(steps[1:], prms[1:]), 1): x = s.apply_box(x, p, regions[i], regions[i + 1], sizes[i])
     return x
 
-# %% ../nbs/01a_crappify.ipynb #c2c88b11
-def _read_region(img, step, prm, rin, rout, reduced):
-    "The first step on the photo: a big downscale reads a `2**k`-times reduced copy (cost flat in the photo's size)."
-    W, H = img.size
-    if not (isinstance(step, RandResize) and prm['do'] and reduced is not None): return step.apply_box(img.crop(rin), prm, rin, rout, (W, H))
-    f = min(W / prm['to'][0], H / prm['to'][1])
-    k = int(math.log2(f / 2)) if f >= 4 else 0  # keep a factor of at least 2 for the resize's own antialiasing
-    if k == 0: return step.apply_box(img.crop(rin), prm, rin, rout, (W, H))
-    small = reduced(k)
-    q = _clip((int(rin[0] / 2 ** k), int(rin[1] / 2 ** k), -(-rin[2] // 2 ** k) + 1, -(-rin[3] // 2 ** k) + 1), small.size)
-    return step.apply_box(small.crop(q), prm, q, rout, small.size)  # the same resize, from the reduced copy's frame
-
 # %% ../nbs/01a_crappify.ipynb #9f5266ab
-def _box_resize(x, n:tuple, to:tuple, method:str, rin:Region, rout:Region=None):
-    "Resize `x` (the region `rin` of an image of size `n`) as the whole image is resized to `to`; returns `(y, rout)`."
-    if rout is None:
-        rx, ry = to[0] / n[0], to[1] / n[1]
-        rout = (int(rin[0] * rx), int(rin[1] * ry), min(to[0], math.ceil(rin[2] * rx)), min(to[1], math.ceil(rin[3] * ry)))
-    def mat(k):
-        m = resample_weights(n[k], to[k], method)[rout[k]:rout[k + 2], rin[k]:rin[k + 2]]
-        s = m.sum(1, keepdims=True)
-        return torch.from_numpy(np.divide(m, s, out=np.zeros_like(m), where=s != 0)).to(x.device, x.dtype)
-    y = x @ mat(0).T
-    if method not in ('nearest', 'area', 'bilinear'): y = y.clamp(0, 1)
-    y = (y.transpose(-1, -2) @ mat(1).T).transpose(-1, -2)
-    return (y if method in ('nearest', 'area', 'bilinear') else y.clamp(0, 1)), rout
-
-def _step_on_box(step, x, prm, r):
-    "Apply a non-resize step to `x`, the region `r` of its input: the watermark in the region's frame, JPEG and H.264 on the image's block grid."
-    if isinstance(step, RandWatermark): prm = {**prm, 'pos': (prm['pos'][0] - r[0], prm['pos'][1] - r[1])}
-    if isinstance(step, (RandJPEG, RandH264)) and (r[0] % 16 or r[1] % 16):
-        px, py = r[0] % 16, r[1] % 16
-        xp = F.pad(x, (px, 0, py, 0), mode='replicate')
-        return step.apply_batch(xp, [prm])[..., py:, px:]
-    return step.apply_batch(x, [prm])
-
 @patch
 def crop_tensor(self:Crappifier,
                 y:torch.Tensor, # The good crop `(C,h,w)` in `[0,1]`, on any device
@@ -500,70 +433,6 @@ def crop_tensor(self:Crappifier,
     steps, prms = self.chain(size, seed, scale, up_method)
     x, r, sz = y[None].float(), tuple(box), tuple(size)
     for i, (s, p) in enumerate(zip(steps, prms)):
-        if p['do'] and isinstance(s, RandResize): x, r = _box_resize(x, sz, p['to'], p['method'], r, tuple(box) if i == len(steps) - 1 else None)
-        elif p['do']: x = _step_on_box(s, x, p, r)
+        if p['do']: x, r = s.box_batch(x, p, sz, r, tuple(box) if i == len(steps) - 1 else None)
         sz = s.out_size(sz, p)
     return x[0, :, box[1] - r[1]:box[3] - r[1], box[0] - r[0]:box[2] - r[0]]  # the box, whatever region the last step left
-
-# %% ../nbs/01a_crappify.ipynb #862a3289
-def content_seed(x, # A PIL image or a `(C,H,W)` float tensor in `[0,1]`
-                 base:int=0, # Mixed into the seed
-                ) -> int:
-    "A seed from `base` and the 8-bit pixels of `x`: the same image always gets the same seed, as PIL image or tensor."
-    b = x.tobytes() if isinstance(x, Image.Image) else to_u8(x).permute(1, 2, 0).contiguous().cpu().numpy().tobytes()  # PIL's order: rows, columns, channels
-    return hash_seed(base, b)
-
-# %% ../nbs/01a_crappify.ipynb #584f1e5f
-class _CrappifyPair(ItemTransform):
-    "Shared set-up of `CrappifyItem` and `CrappifyBatch`: the crappifier, and whether this call is on the validation set."
-    split_idx = None
-    def __init__(self,
-                 crappifier='lesson7', # A `Crappifier`, a preset name, or `None` (only the `scale` down-sampling)
-                 scale:int=1, # Down-sample by this first (bicubic), for super-resolution
-                 up_method:str='bicubic', # How the crappy input is resized back to the target's size
-                 valid_seed:int=0, # Mixed into the fixed seeds of the validation set
-                ):
-        super().__init__()
-        self.crap = get_crappifier(crappifier) if crappifier is not None else None
-        store_attr('scale,up_method,valid_seed')
-    def __call__(self, b, split_idx=None, **kwargs):
-        self.valid = split_idx == 1
-        return super().__call__(b, split_idx=split_idx, **kwargs)
-
-class CrappifyItem(_CrappifyPair):
-    "Item transform: crappify the input of an `(input, target)` pair of PIL images; the target stays as it is."
-    order = 0
-    def encodes(self, b):
-        if not isinstance(b, (tuple, list)) or not isinstance(b[0], Image.Image): return b
-        x = b[0]
-        if self.scale != 1: x = resize(x, scale=1 / self.scale, method='bicubic')
-        if self.crap is not None: x = self.crap(x, content_seed(b[0], self.valid_seed) if self.valid else None)
-        if self.up_method: x = resize(x, to=b[0].size, method=self.up_method)
-        return (type(b[0])(x) if isinstance(b[0], PILImage) else x, *b[1:])
-
-# %% ../nbs/01a_crappify.ipynb #2e819416
-class CropContext(TensorBase):
-    "Per sample `(photo w, photo h, crop x0, crop y0, flip, seed)`: where a crop came from, for `CrappifyBatch`."
-
-class CrappifyBatch(_CrappifyPair):
-    "Batch transform: replace the input of `(x, y)` with a crappified copy of the clean target `y`, on its device."
-    order = 50
-    def encodes(self, b):
-        if not isinstance(b, (tuple, list)) or len(b) < 2: return b
-        if len(b) > 2 and isinstance(b[2], CropContext): return self.from_context(b)
-        y = b[1].float()
-        h, w = y.shape[-2:]
-        x = resize(y, scale=1 / self.scale, method='bicubic') if self.scale != 1 else y
-        if self.crap is None: x = resize(x, to=(w, h), method=self.up_method)
-        else: x = self.crap.batch(x, [content_seed(o, self.valid_seed) for o in y] if self.valid else None, (w, h), self.up_method)
-        return (type(b[0])(x.to(b[0].dtype)) if torch.is_tensor(b[0]) else x, *b[1:])
-
-    def from_context(self, b):
-        "`(x, y, CropContext)` -> `(x, y)`: each crop crappified as part of its photo (`Crappifier.crop_tensor`), then flipped."
-        y, crap, xs = b[1].as_subclass(torch.Tensor).float(), ifnone(self.crap, Crappifier()), []
-        for yi, (W, H, x0, y0, _, seed) in zip(y, b[2].tolist()):
-            box = (x0, y0, x0 + yi.shape[-1], y0 + yi.shape[-2])
-            xs.append(crap.crop_tensor(yi, box, (W, H), seed, self.scale, self.up_method))
-        x, flip = torch.stack(xs), b[2].as_subclass(torch.Tensor)[:, 4].bool()[:, None, None, None]
-        x, y = torch.where(flip, x.flip(-1), x), torch.where(flip, y.flip(-1), y)
-        return (type(b[0])(x.to(b[0].dtype)), type(b[1])(y.to(b[1].dtype)), *b[3:])

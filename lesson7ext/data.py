@@ -10,8 +10,9 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 # %% auto #0
-__all__ = ['sample_photos', 'sample_names', 'extra_training_images', 'image_grid', 'image_files', 'ResizeInputToTarget', 'Photo',
-           'PhotoCache', 'CropCrappify', 'restoration_dls', 'loader_normalize', 'denormalize']
+__all__ = ['sample_photos', 'sample_names', 'extra_training_images', 'image_grid', 'image_files', 'content_seed', 'CrappifyItem',
+           'CropContext', 'CrappifyBatch', 'ResizeInputToTarget', 'Photo', 'PhotoCache', 'CropCrappify',
+           'restoration_dls', 'loader_normalize', 'denormalize']
 
 # %% ../nbs/02_data.ipynb #71cd08f6
 _skimage_photos = dict(astronaut='astronaut.png', chelsea='chelsea.png', coffee='coffee.png', rocket='rocket.jpg',
@@ -76,9 +77,10 @@ with warnings.catch_warnings():
     import torch
     from fastai.vision.all import (DataBlock, ImageBlock, RandomCrop, FlipItem, Normalize, imagenet_stats, IndexSplitter,
                                    ItemTransform, PILImage, TransformBlock, IntToFloatTensor, TensorImage, DataLoaders)
-from .degrade import resize
-from .crappify import CrappifyBatch, CropContext, Crappifier, get_crappifier, content_seed
-from .images import open_image, list_images
+    from fastai.torch_core import TensorBase
+from .degrade import resize, to_u8
+from .crappify import Crappifier, get_crappifier
+from .images import open_image, list_images, hash_seed
 from .distributed import unwrap
 
 def image_files(source=None, # A folder (searched recursively), a list of files, or `None`: `sample_photos()`
@@ -91,6 +93,69 @@ def image_files(source=None, # A folder (searched recursively), a list of files,
     fs = list_images(p)
     if not fs: raise ValueError(f"{p}: no image files found")
     return fs
+
+# %% ../nbs/02_data.ipynb #862a3289
+def content_seed(x, # A PIL image or a `(C,H,W)` float tensor in `[0,1]`
+                 base:int=0, # Mixed into the seed
+                ) -> int:
+    "A seed from `base` and the 8-bit pixels of `x`: the same image always gets the same seed, as PIL image or tensor."
+    b = x.tobytes() if isinstance(x, Image.Image) else to_u8(x).permute(1, 2, 0).contiguous().cpu().numpy().tobytes()  # PIL's order: rows, columns, channels
+    return hash_seed(base, b)
+
+# %% ../nbs/02_data.ipynb #584f1e5f
+class _CrappifyPair(ItemTransform):
+    "Shared set-up of `CrappifyItem` and `CrappifyBatch`: the crappifier, and whether this call is on the validation set."
+    split_idx = None
+    def __init__(self,
+                 crappifier='lesson7', # A `Crappifier`, a preset name, or `None` (only the `scale` down-sampling)
+                 scale:int=1, # Down-sample by this first (bicubic), for super-resolution
+                 up_method:str='bicubic', # How the crappy input is resized back to the target's size
+                 valid_seed:int=0, # Mixed into the fixed seeds of the validation set
+                ):
+        super().__init__()
+        self.crap = get_crappifier(crappifier) if crappifier is not None else None
+        store_attr('scale,up_method,valid_seed')
+    def __call__(self, b, split_idx=None, **kwargs):
+        self.valid = split_idx == 1
+        return super().__call__(b, split_idx=split_idx, **kwargs)
+
+class CrappifyItem(_CrappifyPair):
+    "Item transform: crappify the input of an `(input, target)` pair of PIL images; the target stays as it is."
+    order = 0
+    def encodes(self, b):
+        if not isinstance(b, (tuple, list)) or not isinstance(b[0], Image.Image): return b
+        x = b[0]
+        if self.scale != 1: x = resize(x, scale=1 / self.scale, method='bicubic')
+        if self.crap is not None: x = self.crap(x, content_seed(b[0], self.valid_seed) if self.valid else None)
+        if self.up_method: x = resize(x, to=b[0].size, method=self.up_method)
+        return (type(b[0])(x) if isinstance(b[0], PILImage) else x, *b[1:])
+
+# %% ../nbs/02_data.ipynb #2e819416
+class CropContext(TensorBase):
+    "Per sample `(photo w, photo h, crop x0, crop y0, flip, seed)`: where a crop came from, for `CrappifyBatch`."
+
+class CrappifyBatch(_CrappifyPair):
+    "Batch transform: replace the input of `(x, y)` with a crappified copy of the clean target `y`, on its device."
+    order = 50
+    def encodes(self, b):
+        if not isinstance(b, (tuple, list)) or len(b) < 2: return b
+        if len(b) > 2 and isinstance(b[2], CropContext): return self.from_context(b)
+        y = b[1].float()
+        h, w = y.shape[-2:]
+        x = resize(y, scale=1 / self.scale, method='bicubic') if self.scale != 1 else y
+        if self.crap is None: x = resize(x, to=(w, h), method=self.up_method)
+        else: x = self.crap.batch(x, [content_seed(o, self.valid_seed) for o in y] if self.valid else None, (w, h), self.up_method)
+        return (type(b[0])(x.to(b[0].dtype)) if torch.is_tensor(b[0]) else x, *b[1:])
+
+    def from_context(self, b):
+        "`(x, y, CropContext)` -> `(x, y)`: each crop crappified as part of its photo (`Crappifier.crop_tensor`), then flipped."
+        y, crap, xs = b[1].as_subclass(torch.Tensor).float(), ifnone(self.crap, Crappifier()), []
+        for yi, (W, H, x0, y0, _, seed) in zip(y, b[2].tolist()):
+            box = (x0, y0, x0 + yi.shape[-1], y0 + yi.shape[-2])
+            xs.append(crap.crop_tensor(yi, box, (W, H), seed, self.scale, self.up_method))
+        x, flip = torch.stack(xs), b[2].as_subclass(torch.Tensor)[:, 4].bool()[:, None, None, None]
+        x, y = torch.where(flip, x.flip(-1), x), torch.where(flip, y.flip(-1), y)
+        return (type(b[0])(x.to(b[0].dtype)), type(b[1])(y.to(b[1].dtype)), *b[3:])
 
 # %% ../nbs/02_data.ipynb #aec2ce25
 class ResizeInputToTarget(ItemTransform):

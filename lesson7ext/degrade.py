@@ -15,8 +15,9 @@ from .images import pil2tensor, tensor2pil
 
 # %% auto #0
 __all__ = ['resize_methods', 'pil_resample', 'resize_kernels', 'to_u8', 'as_batch', 'pixel_op', 'resample_weights',
-           'resample_matrix', 'target_size', 'resize', 'jpeg_bytes', 'jpeg', 'shift_image', 'h264_rgb', 'h264',
-           'text_mask', 'watermark', 'gaussian_kernel', 'blur', 'gaussian_noise', 'poisson_noise', 'to_grayscale']
+           'resample_matrix', 'target_size', 'resize', 'resample_apply', 'jpeg_bytes', 'jpeg', 'shift_image',
+           'h264_rgb', 'h264', 'text_mask', 'watermark', 'gaussian_kernel', 'blur', 'gaussian_noise', 'poisson_noise',
+           'to_grayscale']
 
 # %% ../nbs/01_degrade.ipynb #0be61b01
 def to_u8(x): return x.clamp(0, 1).mul(255).round().to(torch.uint8)
@@ -113,15 +114,23 @@ def resize(x, # PIL image or float batch `(B,C,H,W)`
     "Resize a PIL image or a batch like PIL does (antialiased), by `short_side`, `scale`, `to` or `long_side`."
     w, h = target_size((x.shape[-1], x.shape[-2]), short_side, scale, to, long_side)
     if (w, h) == (x.shape[-1], x.shape[-2]): return x
-    mh, mw = resample_matrix(x.shape[-2], h, method, x.device), resample_matrix(x.shape[-1], w, method, x.device)
-    clip = (lambda t: t) if method in ('nearest', 'area', 'bilinear') else (lambda t: t.clamp(0, 1))
-    y = clip(x @ mw.to(x.dtype).T)  # horizontal pass first, clipped, as PIL does
-    return clip((y.transpose(-1, -2) @ mh.to(x.dtype).T).transpose(-1, -2))
+    return resample_apply(x, resample_matrix(x.shape[-1], w, method, x.device), resample_matrix(x.shape[-2], h, method, x.device), method)
 
 @resize.register(Image.Image)
 def _resize_pil(x:Image.Image, short_side=None, scale=None, to=None, method='bilinear', long_side=None):
     "`resize` for a PIL image: PIL's own resampling."
     return x.resize(target_size(x.size, short_side, scale, to, long_side), pil_resample[method])
+
+# %% ../nbs/01_degrade.ipynb #74ed585b
+def resample_apply(x:torch.Tensor, # Float batch `(B,C,H,W)`
+                   mw:torch.Tensor, # `(w_out, W)` matrix for the columns
+                   mh:torch.Tensor, # `(h_out, H)` matrix for the rows
+                   method:str='bilinear', # The method the matrices come from: cubic kernels clip after each pass
+                  ) -> torch.Tensor:
+    "Resize `x` by the matrices `mw` and `mh`: the horizontal pass first, clipped after each pass as PIL does."
+    clip = (lambda t: t) if method in ('nearest', 'area', 'bilinear') else (lambda t: t.clamp(0, 1))
+    y = clip(x @ mw.to(x.device, x.dtype).T)
+    return clip((y.transpose(-1, -2) @ mh.to(x.device, x.dtype).T).transpose(-1, -2))
 
 # %% ../nbs/01_degrade.ipynb #97d67ff2
 def jpeg_bytes(img:Image.Image, # Image to encode

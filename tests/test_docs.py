@@ -30,10 +30,13 @@ def test_docs_site():
         page.goto((site/'crappify.html').as_uri())
         assert page.title().startswith('crappify')
         assert page.locator('h1', has_text='crappify').count() == 1
-        for name in ('Crappifier', 'RandJPEG', 'CrappifyBatch'):
+        for name in ('Crappifier', 'RandJPEG', 'Crappifier.crop'):
             assert page.locator('h3', has_text=name).count() >= 1, name          # API reference entries
-        assert images_loaded(page) >= 2
+        assert images_loaded(page) >= 1
         assert page.locator('text=Traceback').count() == 0
+        page.goto((site/'data.html').as_uri())
+        for name in ('CrappifyItem', 'CrappifyBatch', 'restoration_dls'): assert page.locator('h3', has_text=name).count() >= 1, name
+        assert images_loaded(page) >= 2
         page.goto((site/'degrade.html').as_uri())
         for name in ('resize', 'jpeg', 'watermark'): assert page.locator('h3', has_text=name).count() >= 1, name
         page.goto((site/'folder.html').as_uri())

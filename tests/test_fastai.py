@@ -3,7 +3,7 @@ import numpy as np, pytest, torch
 from PIL import Image
 from fastai.vision.all import DataBlock, ImageBlock, Resize, IntToFloatTensor
 
-from lesson7ext.crappify import CrappifyItem, CrappifyBatch
+from lesson7ext.data import CrappifyItem, CrappifyBatch
 from lesson7ext.data import sample_photos
 
 @pytest.fixture
