@@ -6,7 +6,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/gan.html.md"""
 
 # %% ../nbs/05_gan.ipynb #ab6feb44
 from __future__ import annotations
-import math, io, random, warnings
+import math, random, warnings
 from functools import partial
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
@@ -19,14 +19,15 @@ with warnings.catch_warnings():
                                    Normalize, L)
     from fastai.vision.gan import (GANLearner, GANTrainer, AdaptiveGANSwitcher, GANDiscriminativeLR, gan_critic, AdaptiveLoss,
                                    accuracy_thresh_expand, basic_generator, basic_critic, generate_noise)
-from .images import atomic_write, to_rgb, save_image, save_safetensors, track
+from .images import to_rgb, save_image, track
 from .distributed import init_distributed, distrib_fit, is_main, barrier, broadcast_object, unwrap
 from .data import restoration_dls, image_files, image_grid, sample_photos, extra_training_images, denormalize
 from .losses import PSNRMetric, SSIMMetric
 from .zoo import export_restorer, load_restorer
 from .restore import restore
 from .precision import autocast_for, precision_cb
-from .train import restoration_learner, fit_budget, log_lines, TimeBudget, train_restorer, LossGuard, check_diverged
+from .train import (restoration_learner, fit_budget, log_lines, TimeBudget, train_restorer, LossGuard, check_diverged,
+                              write_checkpoint, read_checkpoint, save_weights, load_weights, run_stage)
 
 # %% auto #0
 __all__ = ['batch_images', 'save_preds', 'critic_dls', 'critic_min_size', 'critic_learner', 'QuietGANTrainer', 'gan_learner',
@@ -206,13 +207,6 @@ class SampleGrid(Callback):
     def after_fit(self): self.write(f'{self.prefix}_last.png')  # also when stopped mid-epoch
 
 # %% ../nbs/05_gan.ipynb #194f486e
-def _plain(o):
-    "`o` with fastcore `L`s turned into lists, so `torch.load(weights_only=True)` reads it back."
-    if isinstance(o, (L, list)): return [_plain(v) for v in o]
-    if isinstance(o, tuple): return tuple(_plain(v) for v in o)
-    if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}
-    return o
-
 def _finite(model): return all(bool(torch.isfinite(p).all()) for p in model.parameters())
 
 class GenCheckpoint(Callback):
@@ -234,17 +228,14 @@ class GenCheckpoint(Callback):
         if self.done % self.every == 0: self.save()
 
     def save(self):
-        "Write `gen_{iteration}.safetensors` and `state.pt` now (only if every weight is finite; rank 0 only)."
+        "Write `gen_{iteration}.safetensors` and the checkpoint `state.pth` now (only if every weight is finite; rank 0 only)."
         gm = unwrap(self.learn.model)
         model = getattr(gm, 'generator', gm)
         if not is_main() or not _finite(gm): return None
         self.folder.mkdir(parents=True, exist_ok=True)
         path = export_restorer(model, self.folder/f'gen_{self.done:06d}.safetensors', scale=getattr(self.dls, 'scale', 1), sync=False)
-        state = dict(iteration=self.done, model=gm.state_dict(), opt=_plain(self.learn.opt.state_dict()),
-                     gen_mode=bool(getattr(getattr(self.learn, 'gan_trainer', None), 'gen_mode', True)))
-        buf = io.BytesIO()
-        torch.save(state, buf)
-        atomic_write(self.folder/'state.pt', buf.getvalue())
+        gen_mode = bool(getattr(getattr(self.learn, 'gan_trainer', None), 'gen_mode', True))
+        write_checkpoint(self.folder/'state.pth', gm, self.learn.opt, dict(iteration=self.done, gen_mode=gen_mode))
         self.saved.append(path)
         return path
 
@@ -253,30 +244,12 @@ def load_gan_state(learn:Learner, # The learner to restore (same architecture)
                    folder, # A `GenCheckpoint` folder
                   ) -> int:
     "Load the GAN state `GenCheckpoint` saved in `folder` into `learn`; returns the iterations already done (0 if none)."
-    f = Path(folder)/'state.pt'
-    if not f.exists(): return 0
-    st = torch.load(f, map_location='cpu', weights_only=True)
-    learn.model.load_state_dict(st['model'])
-    if learn.opt is None: learn.create_opt()
-    learn.opt.load_state_dict(dict(state=st['opt']['state'], hypers=L(st['opt']['hypers'])))
+    st = read_checkpoint(learn, Path(folder)/'state.pth')
+    if st is None: return 0
     if hasattr(learn, 'gan_trainer'): learn.gan_trainer.gen_first = st.get('gen_mode', False)
     return int(st['iteration'])
 
 # %% ../nbs/05_gan.ipynb #92ac2d59
-def _save_sd(model, path): save_safetensors({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, path)
-
-def _load_sd(model, path):
-    from safetensors.torch import load_file
-    model.load_state_dict(load_file(str(path)))
-
-def _stage(path, label, train, save, load):
-    "One resumable stage: `load(path)` when an earlier run finished it, else print `label`, `train()` and `save(path)`."
-    if Path(path).exists(): return load(path)
-    if is_main(): print(label)
-    train()
-    if is_main(): save(path)
-    barrier()  # several processes: the file is there for every rank
-
 def _fit_checked(learn, minutes, guards, lr=3e-3):
     "`fit_budget` for `minutes` (if any) with the loss guards, then raise `TrainingDiverged` if it diverged."
     if minutes > 0:
@@ -326,13 +299,13 @@ def nogan(source=None, # Good photos: a folder, a list of files, or `None` for t
     guards = [LossGuard()] if guard else []
     if gen_learn is None:
         gen_learn = train_restorer(source, None, crappifier, 0, size, bs, valid_pct=0.2, valid_files=valid_files, epoch_size=epoch_size, precision=precision, **kwargs)
-    _stage(out/'generator.safetensors', f"1/4 pretraining the generator ({gen_minutes:g} min)", lambda: _fit_checked(gen_learn, gen_minutes, guards),
+    run_stage(out/'generator.safetensors', f"1/4 pretraining the generator ({gen_minutes:g} min)", lambda: _fit_checked(gen_learn, gen_minutes, guards),
            lambda p: export_restorer(gen_learn, p, sync=False), lambda p: gen_learn.model.load_state_dict(load_restorer(p).state_dict()))
     cdata = out/'critic_data'
-    _stage(cdata/'.done', "2/4 saving the generator's predictions", lambda: save_preds(gen_learn, cdata), lambda p: p.touch(), lambda p: None)
+    run_stage(cdata/'.done', "2/4 saving the generator's predictions", lambda: save_preds(gen_learn, cdata), lambda p: p.touch(), lambda p: None)
     crit_learn = critic_learner(critic_dls(cdata, bs=bs), nf=ifnone(crit_nf, 128 if torch.cuda.is_available() else 32), precision=precision)
-    _stage(out/'critic.safetensors', f"3/4 pretraining the critic ({crit_minutes:g} min)", lambda: _fit_checked(crit_learn, crit_minutes, guards, lr=1e-3),
-           lambda p: _save_sd(crit_learn.model, p), lambda p: _load_sd(crit_learn.model, p))
+    run_stage(out/'critic.safetensors', f"3/4 pretraining the critic ({crit_minutes:g} min)", lambda: _fit_checked(crit_learn, crit_minutes, guards, lr=1e-3),
+           lambda p: save_weights(crit_learn.model, p), lambda p: load_weights(crit_learn.model, p))
     learn = _gan_phase(out, gen_learn, crit_learn, gan_iters, gan_minutes, gan_lr, weights_gen, ckpt_every, precision, guards, cbs)
     export_restorer(learn.model.generator, out/'generator_gan.safetensors', scale=getattr(learn.dls, 'scale', 1))
     return learn
@@ -410,7 +383,7 @@ def wgan(source=None, # Folder of images, or `None` for the bundled photos
     out.mkdir(parents=True, exist_ok=True)
     learn.fit(10_000, lr, wd=0., cbs=[TimeBudget(minutes), SampleGrid(out, n=16, every=5), LossGuard(factor=1e6)])
     check_diverged(learn)
-    _save_sd(learn.model.generator, out/'wgan_generator.safetensors')
+    save_weights(learn.model.generator, out/'wgan_generator.safetensors')
     return learn
 
 # %% ../nbs/05_gan.ipynb #44825dd5

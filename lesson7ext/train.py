@@ -14,16 +14,17 @@ with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.vision.all import (Learner, unet_learner, NormType, Callback, CancelFitException, CancelTrainException, ParamScheduler,
                                    combined_cos, L, ChannelsLast, Adam, ProgressCallback, save_model, load_model)
-from .images import interactive, atomic_write
-from .distributed import init_distributed, distrib_fit, is_main, broadcast_object, sync_clock, all_sum, unwrap
+from .images import interactive, atomic_write, save_safetensors
+from .distributed import init_distributed, distrib_fit, is_main, barrier, broadcast_object, sync_clock, all_sum, unwrap
 from .losses import FeatureLoss, PSNRMetric, SSIMMetric, warn_once, imagenet_vgg_state
 from .zoo import RestoreUnet, load_restorer, export_restorer
 from .precision import precision_cb
 
 # %% auto #0
 __all__ = ['TrainingStuck', 'StuckGuard', 'TrainingDiverged', 'LossGuard', 'check_diverged', 'default_loss',
-           'restoration_learner', 'log_lines', 'final_metrics', 'TimeBudget', 'fit_budget', 'BudgetCheckpoint',
-           'resume_budget', 'drop_checkpoint', 'train_restorer']
+           'restoration_learner', 'log_lines', 'final_metrics', 'TimeBudget', 'fit_budget', 'checkpoint_meta',
+           'write_checkpoint', 'read_checkpoint', 'BudgetCheckpoint', 'resume_budget', 'drop_checkpoint',
+           'save_weights', 'load_weights', 'run_stage', 'train_restorer']
 
 # %% ../nbs/04b_train.ipynb #2b7cb1c8
 class TrainingStuck(RuntimeError):
@@ -259,6 +260,39 @@ def fit_budget(learn:Learner, # The learner
     with distrib_fit(learn): learn.fit(100_000, cbs=[ParamScheduler(scheds), TimeBudget(minutes, valid_every, clock, spent)] + L(cbs), wd=wd)
     return learn
 
+# %% ../nbs/04b_train.ipynb #8a97c66c
+def checkpoint_meta(path) -> Path:
+    "The `.json` beside checkpoint `path`."
+    path = Path(path)
+    return path.with_name(path.name + '.json')
+
+def write_checkpoint(path, # Checkpoint file
+                     model:nn.Module, # The model (a DDP wrapper is unwrapped by `save_model`)
+                     opt, # Its fastai optimizer, or `None`
+                     meta:dict, # What the run needs to resume: minutes spent, iterations done, its key
+                    ) -> Path:
+    "Write `model`, `opt` and `meta` atomically, on the main process only."
+    path = Path(path)
+    if not is_main(): return path
+    buf = io.BytesIO()
+    save_model(buf, model, opt)
+    atomic_write(path, buf.getvalue())
+    atomic_write(checkpoint_meta(path), json.dumps(meta).encode())
+    return path
+
+def read_checkpoint(learn:Learner, # The learner to load into (same architecture)
+                    path, # A checkpoint from `write_checkpoint`
+                    **want, # Values the checkpoint's meta must have (e.g. `key=`): another run's checkpoint is ignored
+                   ) -> dict:
+    "Load the checkpoint at `path` into `learn` (model and optimizer); its meta, or `None` if there is none for this run."
+    path, meta = Path(path), checkpoint_meta(path)
+    if not (path.exists() and meta.exists()): return None
+    st = json.loads(meta.read_text())
+    if any(st.get(k) != v for k, v in want.items()): return None
+    if learn.opt is None: learn.create_opt()
+    load_model(path, learn.model, learn.opt, with_opt=True)
+    return st
+
 # %% ../nbs/04b_train.ipynb #d2e9bfa7
 class BudgetCheckpoint(Callback):
     "Every `every` seconds of training and after each epoch: model, optimizer and the budget's minutes spent, written atomically."
@@ -276,11 +310,7 @@ class BudgetCheckpoint(Callback):
         if self.training and self.clock() - self.last >= self.every: self.save()
     def after_epoch(self): self.save()
     def save(self):
-        if not is_main(): return  # one process writes
-        buf = io.BytesIO()
-        save_model(buf, self.model, self.opt)
-        atomic_write(self.path, buf.getvalue())
-        atomic_write(self.path.with_name(self.path.name + '.json'), json.dumps(dict(spent=self.tb.minutes_spent, key=self.key)).encode())
+        write_checkpoint(self.path, self.model, self.opt, dict(spent=self.tb.minutes_spent, key=self.key))
         self.last = self.clock()
 
 # %% ../nbs/04b_train.ipynb #eb6954fa
@@ -289,19 +319,41 @@ def resume_budget(learn:Learner, # The learner to resume (same architecture)
                   key:str='', # The run's key: a checkpoint of another run is ignored
                  ) -> float:
     "Load the checkpoint at `path` into `learn` (model and optimizer) if it belongs to run `key`; the minutes it had spent, or 0."
-    path = Path(path)
-    meta = path.with_name(path.name + '.json')
-    if not (path.exists() and meta.exists()): return 0.
-    st = json.loads(meta.read_text())
-    if st.get('key') != key: return 0.
-    if learn.opt is None: learn.create_opt()
-    load_model(path, learn.model, learn.opt, with_opt=True)
-    return float(st['spent'])
+    meta = read_checkpoint(learn, path, key=key)
+    return float(meta['spent']) if meta else 0.
 
 # %% ../nbs/04b_train.ipynb #256564ed
 def drop_checkpoint(path):
-    "Delete a `BudgetCheckpoint` file and its `.json` (the run finished)."
-    for f in (Path(path), Path(str(path) + '.json')): f.unlink(missing_ok=True)
+    "Delete a checkpoint file and its `.json` (the run finished)."
+    for f in (Path(path), checkpoint_meta(path)): f.unlink(missing_ok=True)
+
+# %% ../nbs/04b_train.ipynb #3952675a
+def save_weights(model:nn.Module, # The model (its state dict is saved, on the CPU)
+                 path, # The `.safetensors` file
+                ):
+    "Write `model`'s weights to a safetensors file, atomically."
+    save_safetensors({k: v.detach().cpu().contiguous() for k, v in unwrap(model).state_dict().items()}, path)
+
+def load_weights(model:nn.Module, # A model of the same architecture
+                 path, # A file from `save_weights`
+                ) -> nn.Module:
+    "Load the weights `save_weights` wrote into `model`."
+    from safetensors.torch import load_file
+    unwrap(model).load_state_dict(load_file(str(path)))
+    return model
+
+def run_stage(path, # The stage's result: when it exists, the stage is done
+              label:str, # What the stage does, printed when it runs
+              train, # `train()` runs the stage
+              save, # `save(path)` writes its result
+              load, # `load(path)` loads the result of an earlier run
+             ):
+    "One resumable stage: `load(path)` when an earlier run finished it, else print `label`, `train()` and `save(path)`."
+    if Path(path).exists(): return load(path)
+    if is_main(): print(label)
+    train()
+    if is_main(): save(path)
+    barrier()  # several processes: the file is there for every rank
 
 # %% ../nbs/04b_train.ipynb #2c0da7c4
 def train_restorer(source=None, # Good photos: a folder, a list of files, or `None` for the bundled photos
