@@ -32,7 +32,7 @@ from lesson7ext.protocols import heldout_pairs, heldout_scores
 from lesson7ext.losses import FeatureLoss
 from lesson7ext.restore import restore
 from lesson7ext.train import restoration_learner, fit_budget
-from lesson7ext.zoo import export_restorer, load_restorer
+from lesson7ext.zoo import export_restorer, load_restorer, LessonUnetConfig
 from lesson7ext.data import restoration_dls
 
 BORDER = 4
@@ -63,8 +63,7 @@ def lesson_recipe(data, minutes, work):
     feat_loss = FeatureLoss()  # VGG16-BN ReLUs before max-pools 3-5, weights [5,15,2]; ImageNet weights if available
     learn = unet_learner(dls, resnet34, loss_func=feat_loss, metrics=LossMetrics(feat_loss.metric_names), blur=True,
                          norm_type=NormType.Weight, self_attention=True, y_range=(-3., 3.), wd=1e-3, pretrained=False, n_out=3)
-    learn.unet_config = dict(arch='unet', encoder='resnet34', img_size=[size, size], blur=True, norm_type='Weight',
-                             self_attention=True, y_range=[-3., 3.])
+    learn.model.cfg = LessonUnetConfig(img_size=(size, size))  # exported like the package's lesson U-Nets
     return train_counted(learn, minutes, lr=1e-3, pct_start=0.9)  # the lesson: fit_one_cycle(n, 1e-3, pct_start=0.9)
 
 def train_counted(learn, minutes, **kwargs):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import atexit, os
 from contextlib import contextmanager
 import torch, torch.distributed as dist
-from fastcore.basics import patch
 from fastai.torch_core import rank_distrib, num_distrib
 from fastai.learner import Learner
 from fastai.callback.progress import ProgressCallback
@@ -22,18 +21,18 @@ from accelerate.utils import DistributedDataParallelKwargs
 # %% auto #0
 __all__ = ['cpu_processes', 'init_distributed', 'leave_distributed', 'distributed', 'is_main', 'comm_device', 'barrier',
            'broadcast_object', 'gather_objects', 'all_sum', 'sync_clock', 'my_share', 'merged', 'distrib_fit',
-           'GANDistributedTrainer', 'unwrap']
+           'GANDistributedTrainer', 'fix_fastai', 'unwrap']
 
 # %% ../nbs/00a_distributed.ipynb #9a458fa0
 def cpu_processes() -> bool:
     "Launched as several processes on a machine without CUDA (the gloo backend)."
     return num_distrib() > 1 and not torch.cuda.is_available()
 
-if cpu_processes(): os.environ.setdefault('ACCELERATE_USE_CPU', 'true')  # Accelerate takes its multi-CPU (gloo) path only when told
-
 def init_distributed() -> bool:
     "Join the process group when this is one of several processes (`accelerate launch`, `torchrun`); `True` if it is."
     if num_distrib() <= 1: return False
+    fix_fastai()
+    if cpu_processes(): os.environ.setdefault('ACCELERATE_USE_CPU', 'true')  # Accelerate takes its multi-CPU (gloo) path only when told
     if not dist.is_initialized():
         PartialState(cpu=cpu_processes())
         atexit.register(leave_distributed)  # gloo's threads abort a process (SIGABRT) whose group is still up when Python shuts down
@@ -104,14 +103,12 @@ def merged(items:list, # This rank's results
 # %% ../nbs/00a_distributed.ipynb #be639904
 _fastai_before_fit = DistributedTrainer.before_fit
 
-@patch
-def before_fit(self:DistributedTrainer):
+def _trainer_before_fit(self:DistributedTrainer):
     "fastai's, with `sync_bn` off on CPU processes: `SyncBatchNorm` works on GPU modules only (each rank then keeps its own batch statistics)."
     if cpu_processes(): self.sync_bn = False
     _fastai_before_fit(self)
 
-@patch
-def _broadcast(self:DistributedDL, t, rank):
+def _dl_broadcast(self:DistributedDL, t, rank):
     "Broadcast the index list `t` from `rank`: on the GPU for NCCL, on the CPU for gloo (fastai's own calls `.cuda()`)."
     x = torch.tensor(t, dtype=torch.long, device=comm_device())
     dist.broadcast(x, rank)
@@ -145,8 +142,7 @@ class GANDistributedTrainer(DistributedTrainer):
         self.learn.model.switch = gm.switch
 
 # %% ../nbs/00a_distributed.ipynb #f8d8c25e
-@patch
-def after_batch(self:AdaptiveGANSwitcher):
+def _switcher_after_batch(self:AdaptiveGANSwitcher):
     "fastai's rule (switch when the loss is below the threshold) on the loss averaged over ranks, so all ranks switch together."
     if not self.training: return
     total, n = all_sum(float(self.loss), 1.)  # each rank's own loss differs: ranks would switch at different steps and deadlock
@@ -154,8 +150,7 @@ def after_batch(self:AdaptiveGANSwitcher):
     if thresh is None or total / n < thresh: self.gan_trainer.switch()
 
 # %% ../nbs/00a_distributed.ipynb #b1a3eaf9
-@patch
-def to_distributed(self:GANLearner,
+def _gan_to_distributed(self:GANLearner,
                    sync_bn:bool=True, # Replace batch norms with `SyncBatchNorm` (GPU only)
                    **kwargs, # Passed to `accelerate.Accelerator`
                   ):
@@ -163,6 +158,13 @@ def to_distributed(self:GANLearner,
     self.add_cb(GANDistributedTrainer(sync_bn, **kwargs))
     if rank_distrib(): self.remove_cb(ProgressCallback)
     return self
+
+def fix_fastai():
+    "Install lesson7ext's fixes to fastai's distributed classes (gloo broadcast, no `SyncBatchNorm` on CPU, GAN learners), once."
+    if getattr(DistributedTrainer, 'lesson7ext_fixed', False): return
+    DistributedTrainer.before_fit, DistributedDL._broadcast = _trainer_before_fit, _dl_broadcast
+    AdaptiveGANSwitcher.after_batch, GANLearner.to_distributed = _switcher_after_batch, _gan_to_distributed
+    DistributedTrainer.lesson7ext_fixed = True
 
 # %% ../nbs/00a_distributed.ipynb #866929ee
 def unwrap(o):

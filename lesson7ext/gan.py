@@ -157,7 +157,6 @@ def gan_learner(gen_learn:Learner, # The pretrained generator (`restoration_lear
                                      weights_gen=weights_gen, opt_func=partial(Adam, mom=0.), show_img=False, switch_eval=switch_eval,
                                      metrics=metrics, cbs=L(GANDiscriminativeLR(mult_lr=mult_lr)) + L(cbs) + L(pc), **kwargs)
     _quiet_trainer(learn)
-    if hasattr(gen_learn, 'unet_config'): learn.model.generator.unet_config = gen_learn.unet_config
     learn.gen_learn, learn.crit_learn = gen_learn, crit_learn
     return log_lines(learn)
 

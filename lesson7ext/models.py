@@ -9,7 +9,7 @@ from __future__ import annotations
 import time, warnings
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-from fastcore.basics import store_attr, ifnone
+from fastcore.basics import ifnone
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.vision.all import (ConvLayer, MergeLayer, SequentialEx, Flatten, DataBlock, ImageBlock, CategoryBlock, PILImageBW,
@@ -227,7 +227,7 @@ class SimpleUnet(Configured, nn.Module):
                  residual:bool=True, # Output `x + U-Net(x)` (needs `n_in == n_out`), starting as the identity
                 ):
         super().__init__()
-        store_attr()
+        self.keep_config(locals())
         ch = [nf * 2 ** i for i in range(depth + 1)]
         self.stem = nn.Sequential(conv2(n_in, nf, stride=1), conv2(nf, nf, stride=1))
         self.downs = nn.ModuleList([nn.Sequential(conv2(ch[i], ch[i + 1]), LessonResBlock(ch[i + 1])) for i in range(depth)])

@@ -12,17 +12,18 @@ import torch
 from fastcore.basics import ifnone
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
-    from fastai.vision.all import Callback, MixedPrecision
+    from fastai.vision.all import Callback, MixedPrecision, default_device
 
 # %% auto #0
 __all__ = ['precisions', 'bf16_fast', 'resolve_precision', 'precision_autocast', 'BF16Autocast', 'precision_cb', 'autocast_for']
 
 # %% ../nbs/00b_precision.ipynb #64e566ac
-def bf16_fast(device=None, # Device to check (default: CUDA if available, else CPU)
+def bf16_fast(device=None, # Device to check (default: fastai's `default_device()`)
              ) -> bool:
     "Whether bfloat16 autocast is natively fast on `device`."
-    device = torch.device(ifnone(device, 'cuda' if torch.cuda.is_available() else 'cpu'))
+    device = torch.device(ifnone(device, default_device()))
     if device.type == 'cuda': return torch.cuda.is_bf16_supported()
+    if device.type != 'cpu': return False
     try: flags = Path('/proc/cpuinfo').read_text()
     except OSError: return False
     return any(f in flags for f in ('amx_bf16', 'avx512_bf16'))

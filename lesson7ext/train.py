@@ -12,12 +12,12 @@ import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr, ifnone
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
-    from fastai.vision.all import (Learner, unet_learner, NormType, Callback, CancelFitException, CancelTrainException, ParamScheduler,
+    from fastai.vision.all import (Learner, unet_learner, default_device, Callback, CancelFitException, CancelTrainException, ParamScheduler,
                                    combined_cos, L, ChannelsLast, Adam, ProgressCallback, save_model, load_model)
 from .images import interactive, atomic_write, save_safetensors
 from .distributed import init_distributed, distrib_fit, is_main, barrier, broadcast_object, sync_clock, all_sum, unwrap
 from .losses import FeatureLoss, PSNRMetric, SSIMMetric, warn_once, imagenet_vgg_state
-from .zoo import RestoreUnet, load_restorer, export_restorer
+from .zoo import RestoreUnet, LessonUnetConfig, load_restorer, export_restorer
 from .precision import precision_cb
 
 # %% auto #0
@@ -104,11 +104,11 @@ def check_diverged(learn:Learner, # A learner just trained with a `LossGuard`
     if getattr(learn, 'diverged', None): raise TrainingDiverged(learn.diverged)
 
 # %% ../nbs/04b_train.ipynb #7298203a
-def default_loss(device=None, # Where training runs (default: CUDA if available, else CPU)
+def default_loss(device=None, # Where training runs (default: fastai's `default_device()`)
                  weights='imagenet', # VGG weights for the feature loss
                 ):
     "`FeatureLoss` on a GPU with real VGG16-BN weights; `F.l1_loss` on a CPU or without the weights."
-    device = torch.device(ifnone(device, 'cuda' if torch.cuda.is_available() else 'cpu'))
+    device = torch.device(ifnone(device, default_device()))
     if device.type == 'cpu': return F.l1_loss
     if weights != 'imagenet' or imagenet_vgg_state() is not None: return FeatureLoss(weights=weights)
     warn_once("no VGG16-BN ImageNet weights: training with a pixel L1 loss instead of the feature loss")
@@ -142,11 +142,9 @@ def restoration_learner(dls, # From `restoration_dls`
         model = arch if isinstance(arch, nn.Module) else RestoreUnet(**kwargs)
         learn = Learner(dls, model, loss_func=loss_func if loss_func is not None else default_loss(dls.device), opt_func=Adam, wd=wd, metrics=metrics)
     else:
-        kw = dict(blur=True, norm_type=NormType.Weight, self_attention=True, y_range=(-3., 3.), **kwargs)
-        loss_func = ifnone(loss_func, FeatureLoss())
-        learn = unet_learner(dls, arch, pretrained=pretrained, n_out=3, loss_func=loss_func, wd=wd, metrics=metrics, **kw)
-        learn.unet_config = dict(arch='unet', encoder=getattr(arch, '__name__', str(arch)), img_size=list(dls.one_batch()[0].shape[-2:]),
-                                 **{k: (v.name if isinstance(v, NormType) else list(v) if isinstance(v, tuple) else v) for k, v in kw.items()})
+        cfg = LessonUnetConfig(getattr(arch, '__name__', str(arch)), tuple(dls.one_batch()[0].shape[-2:]), **kwargs)
+        learn = unet_learner(dls, arch, pretrained=pretrained, n_out=3, loss_func=ifnone(loss_func, FeatureLoss()), wd=wd, metrics=metrics, **cfg.unet_kwargs())
+        learn.model.cfg = cfg  # exported, loaded and fine-tuned like the other models
     if isinstance(learn.loss_func, FeatureLoss): learn.metrics += learn.loss_func.metrics()
     for cb in (precision_cb(precision, dls.device), ChannelsLast() if channels_last else None, StuckGuard() if guard else None):
         if cb is not None: learn.add_cb(cb)

@@ -11,24 +11,24 @@ from dataclasses import dataclass, asdict, fields
 from typing import ClassVar
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
-from fastcore.basics import store_attr, ifnone
+from fastcore.basics import ifnone
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.vision.all import ConvLayer, ResBlock, PixelShuffle_ICNR, SelfAttention, NormType, imagenet_stats, create_unet_model
 from .images import save_safetensors
-from .distributed import is_main, barrier
+from .distributed import is_main, barrier, unwrap
 import lesson7ext
 
 # %% auto #0
 __all__ = ['weights_dir', 'shipped_names', 'loss_names', 'ModelConfig', 'Configured', 'RestoreUnetConfig', 'RestoreUnet',
-           'LayerNorm2d', 'NafBlock', 'NafUnetConfig', 'NafUnet', 'RestorerFileError', 'model_config', 'build_model',
-           'loader_stats', 'export_restorer', 'shipped_models', 'model_file', 'load_restorer', 'model_card',
-           'card_rows']
+           'LayerNorm2d', 'NafBlock', 'NafUnetConfig', 'NafUnet', 'RestorerFileError', 'model_config',
+           'LessonUnetConfig', 'build_model', 'loader_stats', 'export_restorer', 'shipped_models', 'model_file',
+           'load_restorer', 'model_card', 'card_rows']
 
 # %% ../nbs/04_zoo.ipynb #09151a2f
 @dataclass
 class ModelConfig:
-    "Base of the model configs: one dataclass per architecture, read from a model by `config()`, saved in a model file's metadata (`to_dict`), rebuilt by `build_model`."
+    "Base of the model configs: one dataclass per architecture, kept by the model it built, saved in a model file's metadata (`to_dict`), `build()` rebuilds the model."
     arch: ClassVar[str] = ''  # the model class's name
     module: ClassVar[str] = ''  # the lesson7ext module that defines it
     registry: ClassVar[dict] = {}  # arch -> config class, for every module imported so far
@@ -38,17 +38,21 @@ class ModelConfig:
         if cls.arch: ModelConfig.registry[cls.arch] = cls
 
     def to_dict(self) -> dict: return dict(arch=self.arch, module=self.module, **asdict(self))
-    def build(self) -> nn.Module: return getattr(importlib.import_module(self.module), self.arch)(**asdict(self))
-
-    @classmethod
-    def of(cls, model:nn.Module) -> ModelConfig:
-        "The config of `model`, its fields read from the model's attributes by name."
-        return cls(**{f.name: getattr(model, f.name) for f in fields(cls)})
+    def build(self) -> nn.Module:
+        "A model of this config, with fresh weights."
+        return getattr(importlib.import_module(self.module), self.arch).from_config(self)
 
 class Configured:
-    "Mixin of a model that has a config: `config()` reads `config_class` from the model (the fields are its arguments, kept by name)."
+    "Mixin of a model built from a config: its constructor's arguments make the config it keeps (`cfg`), `from_config` builds from one."
     config_class: ClassVar[type] = None
-    def config(self) -> ModelConfig: return self.config_class.of(self)
+    def keep_config(self, args:dict):
+        "Make the config from the constructor's `args` (its `locals()`), keep it as `cfg`, and each field as an attribute."
+        self.cfg = self.config_class(**{f.name: args[f.name] for f in fields(self.config_class)})
+        for f in fields(self.cfg): setattr(self, f.name, getattr(self.cfg, f.name))
+    def config(self) -> ModelConfig: return self.cfg
+
+    @classmethod
+    def from_config(cls, cfg:ModelConfig) -> nn.Module: return cls(**asdict(cfg))
 
 # %% ../nbs/04_zoo.ipynb #08d9d60e
 @dataclass
@@ -76,7 +80,7 @@ class RestoreUnet(Configured, nn.Module):
                  n_in:int=3, # Image channels
                 ):
         super().__init__()
-        store_attr('nf,factor,n_res,blur,self_attention,n_in')
+        self.keep_config(locals())
         ci = n_in * factor ** 2
         res = lambda n: [ResBlock(1, n, n) for _ in range(n_res)]
         self.down, self.up = nn.PixelUnshuffle(factor), nn.PixelShuffle(factor)
@@ -153,6 +157,7 @@ class NafUnetConfig(ModelConfig):
     blocks: tuple = (1, 1, 4)
     pool: int = 8
     n_in: int = 3
+    def __post_init__(self): self.blocks = tuple(self.blocks)  # a file's JSON gives a list
 
 # %% ../nbs/04_zoo.ipynb #2761ac9c
 class NafUnet(Configured, nn.Module):
@@ -166,7 +171,7 @@ class NafUnet(Configured, nn.Module):
                  n_in:int=3, # Image channels
                 ):
         super().__init__()
-        store_attr('nf,factor,pool,n_in'); self.blocks = tuple(blocks)
+        self.keep_config(locals())
         ci, ws = n_in * factor ** 2, [nf * 2 ** i for i in range(len(blocks))]
         self.down, self.up = nn.PixelUnshuffle(factor), nn.PixelShuffle(factor)
         self.stem = nn.Conv2d(ci, nf, 3, padding=1)
@@ -202,30 +207,48 @@ def _digest(sd):
         h.update(sd[k].detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()
 
-def model_config(model:nn.Module, learn=None) -> dict:
+def model_config(model:nn.Module, # A model that keeps its config (`cfg`): a `Configured` model or `restoration_learner`'s lesson U-Net
+                ) -> dict:
     "The JSON-able config that rebuilds `model`."
-    if callable(getattr(model, 'config', None)): return model.config().to_dict()  # `RestoreUnet`, `models.SimpleUnet`
-    cfg = getattr(learn, 'unet_config', None) or getattr(model, 'unet_config', None)
-    if cfg is None: raise ValueError("cannot export this model: only models with a `config()` (`RestoreUnet`, `SimpleUnet`) and `restoration_learner`'s U-Nets")
-    return cfg
+    cfg = getattr(unwrap(model), 'cfg', None)
+    if not callable(getattr(cfg, 'to_dict', None)): raise ValueError("cannot export this model: only models that keep a config (`RestoreUnet`, `NafUnet`, `SimpleUnet`, `restoration_learner`'s lesson U-Net)")
+    return cfg.to_dict()
+
+# %% ../nbs/04_zoo.ipynb #cc97ec9f
+@dataclass
+class LessonUnetConfig(ModelConfig):
+    "What rebuilds the lesson's U-Net: fastai's `DynamicUnet` on a torchvision encoder."
+    arch: ClassVar[str] = 'unet'
+    module: ClassVar[str] = 'lesson7ext.zoo'
+    encoder: str = 'resnet34' # The torchvision function that makes the encoder
+    img_size: tuple = (128, 128) # The size the U-Net was built for
+    blur: bool = True # Blur after each `PixelShuffle` (the lesson's checkerboard fix)
+    blur_final: bool = True # And after the last one
+    norm_type: str = 'Weight' # A fastai `NormType` name, or `None`
+    self_attention: bool = True # Self-attention in the decoder
+    y_range: tuple = (-3., 3.) # Output range (the normalised image's)
+    last_cross: bool = True # The final cross connection to the input
+    bottle: bool = False # A bottleneck in that cross connection
+
+    def __post_init__(self):
+        self.img_size = tuple(self.img_size)
+        if self.y_range is not None: self.y_range = tuple(self.y_range)
+    def unet_kwargs(self) -> dict:
+        "The arguments of `unet_learner` / `create_unet_model` besides the encoder and the size."
+        kw = {k: v for k, v in asdict(self).items() if k not in ('encoder', 'img_size')}
+        return {**kw, 'norm_type': NormType[self.norm_type] if self.norm_type else None}
+    def build(self) -> nn.Module:
+        "The U-Net, with fresh weights (no pretrained encoder), keeping this config."
+        import torchvision.models as tvm
+        m = create_unet_model(getattr(tvm, self.encoder), 3, self.img_size, pretrained=False, **self.unet_kwargs())
+        m.cfg = self
+        return m
 
 # %% ../nbs/04_zoo.ipynb #b9cc82b3
 _old_modules = dict(RestoreUnet='lesson7ext.zoo', SimpleUnet='lesson7ext.models')  # files written before configs named their module
 
-def _unet_from_config(cfg):
-    "fastai's `DynamicUnet` on a torchvision encoder (the lesson's recipe), from its saved config."
-    import torchvision.models as tvm
-    full, cfg = dict(cfg), {k: v for k, v in cfg.items() if k not in ('arch', 'module')}
-    enc, img_size = getattr(tvm, cfg.pop('encoder')), tuple(cfg.pop('img_size'))
-    cfg['norm_type'] = NormType[cfg['norm_type']] if cfg.get('norm_type') else None
-    if cfg.get('y_range') is not None: cfg['y_range'] = tuple(cfg['y_range'])
-    m = create_unet_model(enc, 3, img_size, pretrained=False, **cfg)
-    m.unet_config = full  # so a loaded U-Net can be fine-tuned and exported again
-    return m
-
 def build_model(cfg:dict) -> nn.Module:
     "The model `cfg` (from `model_config`) describes, with fresh weights: `ModelConfig(**cfg).build()` with the config class of its `arch`, registered by its lesson7ext module."
-    if cfg.get('arch') == 'unet': return _unet_from_config(cfg)
     arch, module = cfg.get('arch'), cfg.get('module') or _old_modules.get(cfg.get('arch'))
     if not module or not module.startswith('lesson7ext.') or arch is None: raise RestorerFileError(f"unknown architecture {arch!r}")
     try: importlib.import_module(module)  # its config classes register themselves
@@ -251,7 +274,7 @@ def export_restorer(learn, # A `Learner` from `restoration_learner` (or a model)
                    ) -> Path:
     "Save the restorer's weights and config to one safetensors file (atomic write)."
     model = getattr(learn, 'model', learn)
-    cfg = model_config(model, learn if hasattr(learn, 'model') else None)
+    cfg = model_config(model)
     scale = ifnone(scale, getattr(getattr(learn, 'dls', None), 'scale', getattr(model, 'scale', 1)))
     sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     meta = dict(config=cfg, scale=int(scale), stats=[list(map(float, s)) for s in loader_stats(getattr(learn, 'dls', None))], version=lesson7ext.__version__, card=card)

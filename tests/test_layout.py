@@ -56,3 +56,19 @@ def test_no_facade(name):
 def test_library_work_is_not_in_cli():
     assert 'cli' not in imports('app') and 'cli' not in imports('batch') and 'cli' not in imports('demo')
     assert 'def restore_files' not in (pkg/'cli.py').read_text()
+
+def test_import_changes_nothing_in_fastai():
+    "Importing every module leaves fastai's classes as they were; `fix_fastai` (what `init_distributed` installs) changes them, once."
+    import subprocess, sys
+    code = f"""
+import importlib, fastai.distributed as fd, fastai.vision.gan as fg
+cls = (fd.DistributedTrainer, fd.DistributedDL, fg.AdaptiveGANSwitcher, fg.GANLearner)
+before = [dict(vars(c)) for c in cls]
+for m in {modules!r}: importlib.import_module('lesson7ext.' + m)
+assert [dict(vars(c)) for c in cls] == before, 'an import patched fastai'
+from lesson7ext.distributed import fix_fastai
+fix_fastai(); fixed = [dict(vars(c)) for c in cls]; fix_fastai()
+assert fixed != before and [dict(vars(c)) for c in cls] == fixed
+"""
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
