@@ -172,7 +172,7 @@ def _load_model(model, list_models_, inputs):
 
 def restore_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders to restore
                 out:str='restored', # Output folder
-                model:str='photo', # A shipped model (photo: ordinary photos, the default; lesson7, realistic, x4) or a model file from lesson7ext-train
+                model:str='photo', # A shipped model (photo: ordinary photos, the default; lesson7, realistic, x4), a model file from lesson7ext-train, or a published one (FBCNN, SCUNet, SwinIR... .pth)
                 strength:float=None, # 0: each input unchanged, 1: the model's full correction (default: its card's, by each JPEG's quality)
                 tile:int=512, # Tile size in pixels (0: whole image at once)
                 ext:str='auto', # Output format of images: auto (keep each input's), png or jpg

@@ -22,7 +22,7 @@ from .zoo import load_restorer, model_file
 
 # %% auto #0
 __all__ = ['ijg_tables', 'jpeg_quality', 'estimate_jpeg_quality', 'image_quality', 'jpeg_grid_table', 'jpeg_consistent',
-           'restore_tensor', 'default_strength', 'cached_restorer', 'restore_batch', 'restore']
+           'restore_tensor', 'default_strength', 'cached_restorer', 'run_advice', 'restore_batch', 'restore']
 
 # %% ../nbs/04a_restore.ipynb #2aa0654c
 @lru_cache(maxsize=1)
@@ -143,7 +143,7 @@ def restore_tensor(model:nn.Module, # Restoration model working on normalised im
                    progress=None, # Called as `progress(done, total)` after each tile (a progress bar, the web page's)
                   ) -> torch.Tensor:
     "Restore `x` with `model` tile by tile (each tile of a batch in one forward pass); returns `x`'s shape in `[0,1]`."
-    dev = next(model.parameters()).device
+    dev, u = next(model.parameters()).device, getattr(model, 'upscales', 1)  # `upscales`: a published SR net makes the larger image itself
     mean, std = (torch.tensor(s, device=dev)[:, None, None] for s in stats)
     fmt = torch.channels_last if _channels_last(model, precision, dev) else torch.contiguous_format
     mult = getattr(model, 'size_multiple', 32)
@@ -151,7 +151,7 @@ def restore_tensor(model:nn.Module, # Restoration model working on normalised im
     rnd = lambda v: max(mult, v // mult * mult)  # tiles start on multiples of `mult`: the U-Net is shift-equivariant only for those
     tile = rnd(tile or max(H, W) + mult)
     overlap = min(rnd(overlap) if overlap else 0, tile // 2 // mult * mult)
-    out, wsum = torch.zeros(x.shape), torch.zeros(1, H, W)
+    out, wsum = torch.zeros(*x.shape[:-2], H * u, W * u), torch.zeros(1, H * u, W * u)
     boxes = [(y0, x0) for y0 in _starts(H, tile, overlap) for x0 in _starts(W, tile, overlap)]
     for i, (y0, x0) in enumerate(boxes, 1):
         t = x[..., y0:y0 + tile, x0:x0 + tile].to(dev)
@@ -161,13 +161,13 @@ def restore_tensor(model:nn.Module, # Restoration model working on normalised im
         if ph or pw: inp = F.pad(inp, (0, pw, 0, ph), mode='reflect' if min(h, w) > max(ph, pw) else 'replicate')
         with precision_autocast(precision, dev):
             o = model(inp)
-        o = (o.float()[..., :h, :w] * std + mean).clamp(0, 1).cpu()
+        o = (o.float()[..., :h * u, :w * u] * std + mean).clamp(0, 1).cpu()
         if x.ndim == 3: o = o[0]
-        wy = _ramp(h, overlap, y0 == 0, y0 + h >= H)
-        wx = _ramp(w, overlap, x0 == 0, x0 + w >= W)
+        wy = _ramp(h * u, overlap * u, y0 == 0, y0 + h >= H)
+        wx = _ramp(w * u, overlap * u, x0 == 0, x0 + w >= W)
         wt = (wy[:, None] * wx[None])[None]
-        out[..., y0:y0 + h, x0:x0 + w] += o * wt
-        wsum[:, y0:y0 + h, x0:x0 + w] += wt
+        out[..., y0 * u:(y0 + h) * u, x0 * u:(x0 + w) * u] += o * wt
+        wsum[:, y0 * u:(y0 + h) * u, x0 * u:(x0 + w) * u] += wt
         if progress is not None: progress(i, len(boxes))
     return out / wsum.clamp_min(1e-8)
 
@@ -193,9 +193,21 @@ def cached_restorer(model, # A shipped model's name or a model file
     p = model_file(model)
     return _cached(str(p), p.stat().st_mtime_ns if p.exists() else 0)
 
+# %% ../nbs/04a_restore.ipynb #479d4a87
+def run_advice(model:nn.Module, # A restoration model; a published one carries `tiling` and `supports_bf16`
+               tile:int, # The tile size asked for
+               precision:str, # The precision asked for
+              ) -> tuple:
+    "The `(tile, precision)` to run `model` with: the model's own advice where it has some, else as asked."
+    t = getattr(model, 'tiling', 'supported')
+    if t == 'internal': tile = None
+    elif t == 'discouraged' and tile: tile = max(tile, 1024)
+    if precision == 'auto' and not getattr(model, 'supports_bf16', True): precision = 'fp32'
+    return tile, precision
+
 # %% ../nbs/04a_restore.ipynb #93a2b5f4
 def restore_batch(model:nn.Module, # A restoration model (from `load_restorer`, or `learn.model`)
-                  x:torch.Tensor, # An image `(3,H,W)` or frames `(B,3,H,W)` in `[0,1]`, at the output's size
+                  x:torch.Tensor, # An image `(3,H,W)` or frames `(B,3,H,W)` in `[0,1]`, at the output's size (at the input's for a model that `upscales` itself)
                   strength:float=1., # 0: `x` itself (the model is not run), 1: the model's full correction
                   tile:int=512, # Tile size (`None`: whole image)
                   overlap:int=96, # Overlap between tiles
@@ -204,11 +216,15 @@ def restore_batch(model:nn.Module, # A restoration model (from `load_restorer`, 
                   table=None, # A JPEG's luma quantization table (`jpeg_grid_table`), for an image: the result stays consistent with it
                  ) -> torch.Tensor:
     "`x` restored by `model` at `strength`, in `[0,1]`; the model's training mode is left as it was."
-    if strength == 0: return x
+    u = getattr(model, 'upscales', 1)
+    up = lambda t: t if u == 1 else resize(t if t.ndim == 4 else t[None], scale=u, method='bicubic').reshape(*t.shape[:-2], t.shape[-2] * u, t.shape[-1] * u)
+    if strength == 0: return up(x)
+    tile, precision = run_advice(model, tile, precision)
     was = model.training
     model.eval()
     try: y = restore_tensor(model, x, tile, overlap, getattr(model, 'stats', None) or imagenet_stats, precision, progress)
     finally: model.train(was)
+    x = up(x)  # what `strength` blends towards, at the output's size
     if table is not None: y = jpeg_consistent(x, y, table)
     return y if strength == 1 else x + strength * (y - x)
 
@@ -232,7 +248,9 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
     mode = img.mode
     alpha = img.getchannel('A') if mode in ('RGBA', 'LA') or (mode == 'P' and 'transparency' in img.info) else None
     rgb = to_rgb(img) if alpha is None else img.convert('RGBA').convert('RGB')
-    if scale != 1: rgb = resize(rgb, scale=scale, method='bicubic')
+    u = getattr(model, 'upscales', 1)
+    if u > 1 and scale != u: raise ValueError(f"{getattr(model, 'arch', 'this model')} upscales x{u} by itself: scale must be {u}, not {scale}")
+    if scale != 1 and u == 1: rgb = resize(rgb, scale=scale, method='bicubic')
     a = torch.from_numpy(np.asarray(rgb, dtype=np.float32) / 255.).permute(2, 0, 1)
     t = jpeg_grid_table(img) if consistent and scale == 1 and s else None
     y = restore_batch(model, a, s, tile, overlap, precision, progress, t)

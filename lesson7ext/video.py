@@ -234,10 +234,11 @@ def frame_restorer(model, # A model from `load_restorer`
     s = default_strength(model) if strength is None else strength
     scale = getattr(model, 'scale', 1)
     def f(frames):
+        src = frames  # a model that `upscales` itself takes the frames as they are
         if scale != 1: frames = [np.asarray(resize(Image.fromarray(a), scale=scale, method='bicubic')) for a in frames]
         if apply is not None: return frames, [np.asarray(apply(Image.fromarray(a), model).convert('RGB'), dtype=np.float32) for a in frames]
         if s == 0: return frames, [a.astype(np.float32) for a in frames]  # the frames as they are, without running the model
-        x = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 255.
+        x = torch.from_numpy(np.stack(src if getattr(model, 'upscales', 1) > 1 else frames)).permute(0, 3, 1, 2).float() / 255.
         y = restore_batch(model, x, s, tile, precision=precision)
         return frames, list((y.permute(0, 2, 3, 1).numpy() * 255.).astype(np.float32))
     return f

@@ -17,13 +17,14 @@ with warnings.catch_warnings():
     from fastai.vision.all import ConvLayer, ResBlock, PixelShuffle_ICNR, SelfAttention, NormType, imagenet_stats, create_unet_model
 from .images import save_safetensors
 from .distributed import is_main, barrier, unwrap
+from .published import RestorerFileError, load_published
 import lesson7ext
 
 # %% auto #0
 __all__ = ['weights_dir', 'shipped_names', 'loss_names', 'ModelConfig', 'Configured', 'RestoreUnetConfig', 'RestoreUnet',
-           'LayerNorm2d', 'NafBlock', 'NafUnetConfig', 'NafUnet', 'RestorerFileError', 'model_config',
-           'LessonUnetConfig', 'build_model', 'loader_stats', 'export_restorer', 'shipped_models', 'model_file',
-           'load_restorer', 'model_card', 'card_rows']
+           'LayerNorm2d', 'NafBlock', 'NafUnetConfig', 'NafUnet', 'model_config', 'LessonUnetConfig', 'build_model',
+           'loader_stats', 'export_restorer', 'shipped_models', 'model_file', 'load_restorer', 'model_card',
+           'card_rows']
 
 # %% ../nbs/04_zoo.ipynb #09151a2f
 @dataclass
@@ -197,9 +198,6 @@ class NafUnet(Configured, nn.Module):
 # %% ../nbs/04_zoo.ipynb #cee3eaca
 weights_dir = Path(lesson7ext.__file__).parent/'weights'  # the models shipped in the package (`tools/pretrain.py` writes them)
 
-class RestorerFileError(ValueError):
-    "A model file that cannot be loaded, with the reason."
-
 def _digest(sd): 
     h = hashlib.sha256()
     for k in sorted(sd):
@@ -314,11 +312,19 @@ def _read_file(path):
     if meta.get('sha256') != _digest(sd): raise RestorerFileError(f"{path}: weights do not match their checksum (file changed or corrupt)")
     return meta, sd
 
-def load_restorer(path, # A shipped model's name (`'lesson7'`, `'x4'`...) or a file written by `export_restorer`
+def _ours(path):
+    "Whether `path` is a safetensors file written by `export_restorer`."
+    from safetensors import safe_open
+    try:
+        with safe_open(str(path), 'pt') as f: return 'lesson7ext' in (f.metadata() or {})
+    except Exception: return False
+
+def load_restorer(path, # A shipped model's name (`'lesson7'`, `'x4'`...), a file written by `export_restorer`, or a published model file spandrel detects
                   device=None, # Device for the model (default CPU)
                  ) -> nn.Module:
     "The model saved in `path`, in eval mode, with `.scale`, `.stats` and `.restorer_info` (its card under `'card'`)."
     path = model_file(path)
+    if not _ours(path): return load_published(path).to(ifnone(device, 'cpu')).eval()  # FBCNN, SCUNet, SwinIR... (`published`)
     meta, sd = _read_file(path)
     try:
         info = json.loads(meta['lesson7ext'])

@@ -1,0 +1,74 @@
+"Published restorers (spandrel architectures, random weights in small configurations) through load_restorer, restore, video and the CLI."
+import os, subprocess
+from pathlib import Path
+import numpy as np, pytest, torch
+from PIL import Image
+from safetensors.torch import save_file
+from spandrel.architectures.DnCNN.__arch.network_dncnn import DnCNN
+from spandrel.architectures.Compact.__arch.SRVGG import SRVGGNetCompact
+from lesson7ext.zoo import load_restorer, RestorerFileError
+from lesson7ext.restore import restore
+from lesson7ext.video import frame_restorer
+from lesson7ext.data import sample_photos
+
+@pytest.fixture(scope='module')
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp('published')
+    torch.manual_seed(0)
+    dn = DnCNN(in_nc=3, out_nc=3, nc=8, nb=8, act_mode='R')
+    for p in dn.parameters(): p.data.mul_(0.3)  # a small residual: the output stays near the input
+    torch.save(dn.state_dict(), d/'dncnn_color.pth')
+    torch.save({'params_ema': DnCNN(in_nc=1, out_nc=1, nc=8, nb=8, act_mode='R').state_dict()}, d/'dncnn_gray.pth')
+    save_file(SRVGGNetCompact(num_in_ch=3, num_out_ch=3, num_feat=8, num_conv=2, upscale=2).state_dict(), str(d/'compact_x2.safetensors'))
+    class Evil:
+        def __reduce__(self): return (os.system, (f'touch {d}/pwned',))
+    torch.save({'w': torch.zeros(1), 'evil': Evil()}, d/'evil.pth')
+    return d
+
+@pytest.fixture(scope='module')
+def photo(): return Image.open(sample_photos(['coffee'])[0]).convert('RGB').crop((0, 0, 201, 133))  # odd sizes
+
+def test_denoiser_keeps_size_and_blends(files, photo):
+    m = load_restorer(files/'dncnn_color.pth')
+    assert (m.scale, m.arch) == (1, 'DnCNN') and m.restorer_info['card']['source']['sha256']
+    full, half = restore(photo, m, strength=1), restore(photo, m, strength=0.5)
+    assert full.size == photo.size and half.size == photo.size
+    a, f, h = (np.asarray(i, dtype=float) for i in (photo, full, half))
+    assert np.abs(f - a).mean() > 0.5                          # the net did something
+    assert np.abs((a + f) / 2 - h).max() <= 1.01               # half strength is half way
+    assert restore(photo, m, strength=0).tobytes() == photo.tobytes()
+
+def test_upscaler_makes_the_larger_image_itself_and_tiles_exactly(files, photo):
+    m = load_restorer(files/'compact_x2.safetensors')
+    assert (m.scale, m.upscales) == (2, 2)
+    whole, tiled = restore(photo, m, tile=None), restore(photo, m, tile=64, overlap=32)
+    assert whole.size == (402, 266)
+    assert np.abs(np.asarray(whole, dtype=int) - np.asarray(tiled, dtype=int)).max() <= 1
+    assert restore(photo, m, strength=0).size == (402, 266)   # strength 0: the bicubic upscale
+    with pytest.raises(ValueError, match='upscales x2 by itself'): restore(photo, m, scale=4)
+
+def test_grey_model_keeps_colour(files, photo):
+    out = restore(photo, load_restorer(files/'dncnn_gray.pth'), consistent=False)
+    a, b = (np.asarray(i.convert('YCbCr'), dtype=float) for i in (photo, out))
+    assert np.abs(b[..., 0] - a[..., 0]).mean() > 0.5          # luma changed
+    assert np.abs(b[..., 1:] - a[..., 1:]).mean() < 1.0        # chroma kept (rounding)
+
+def test_video_frames_through_an_upscaler(files):
+    f = frame_restorer(load_restorer(files/'compact_x2.safetensors'), strength=1, tile=64)
+    ins, outs = f([np.full((24, 32, 3), 120, np.uint8)] * 2)
+    assert ins[0].shape == (48, 64, 3) and outs[0].shape == (48, 64, 3)
+
+def test_code_in_a_pickle_is_refused_and_never_runs(files):
+    with pytest.raises(RestorerFileError, match='refused'): load_restorer(files/'evil.pth')
+    assert not (files/'pwned').exists()
+
+def test_cli_with_a_published_model(files, photo, tmp_path):
+    src = tmp_path/'in'; src.mkdir(); photo.save(src/'a.png')
+    r = subprocess.run(['lesson7ext-restore', str(src), '--out', str(tmp_path/'out'), '--model', str(files/'compact_x2.safetensors'), '--quiet'],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert Image.open(tmp_path/'out'/'a.png').size == (402, 266)
+    r = subprocess.run(['lesson7ext-restore', str(src), '--out', str(tmp_path/'o2'), '--model', str(files/'evil.pth')], capture_output=True, text=True, timeout=300)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and 'evil.pth' in lines[0] and 'refused' in lines[0], r.stderr
+    assert not (files/'pwned').exists()
