@@ -16,6 +16,7 @@ from .images import to_rgb, open_image, is_video, atomic_write, image_header, mo
 from .degrade import resize, target_size
 from .crappify import presets
 from .zoo import shipped_names, shipped_models, model_card
+from .published import published_exts
 from .batch import restore_files, crappify_files
 
 # %% auto #0
@@ -295,7 +296,7 @@ def model_choices(models=None, # A folder of model files (`lesson7ext-train`, `e
         c = model_card(n)
         out.append((f"{n}: {c.get('inputs') or c.get('task', '')}", n))
     for f in sorted(Path(models).glob('*')) if models else []:
-        if f.suffix in ('.safetensors', '.pth'): out.append((f'{f.name} (from {models})', str(f)))
+        if f.suffix.lower() in published_exts: out.append((f'{f.name} (from {models})', str(f)))
     return out
 
 # %% ../nbs/11_app.ipynb #4d6aa875

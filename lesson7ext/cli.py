@@ -141,14 +141,23 @@ def train_cli():
     sys.exit(run_cli(train_cmd, 'lesson7ext-train', pos=['src']))
 
 # %% ../nbs/08_cli.ipynb #74864125
-def list_models() -> str:
-    "The shipped models' cards, one paragraph each (what `--list-models` prints)."
+def _file_rows(f):
+    "The card rows of model file `f`, ours or published, or one row saying why it cannot be loaded."
+    from lesson7ext.zoo import RestorerFileError, load_restorer, card_rows
+    from lesson7ext.published import published_rows
+    try: card = load_restorer(f).restorer_info.get('card') or {}
+    except RestorerFileError as e: return [('task', f"cannot be loaded: {e}")]
+    return published_rows(card) if 'architecture' in card else card_rows(card) if card else [('task', 'a model file without a card')]
+
+def list_models(folder=None, # A folder of model files (ours and published ones) to describe too
+               ) -> str:
+    "The shipped models' cards, then each model file in `folder`, one paragraph each (what `--list-models [DIR]` prints)."
     from lesson7ext.zoo import shipped_names, shipped_models, model_card, card_rows
-    have, out = shipped_models(), []
-    for n in shipped_names:
-        rows = card_rows(model_card(n)) if n in have else [('task', 'not installed')]
-        out.append(f"{n}: {rows[0][1]}" + ''.join(f"\n  {k}: {v}" for k, v in rows[1:]))
-    return '\n'.join(out)
+    from lesson7ext.published import published_exts
+    have = shipped_models()
+    items = [(n, card_rows(model_card(n)) if n in have else [('task', 'not installed')]) for n in shipped_names]
+    if folder: items += [(f.name, _file_rows(f)) for f in sorted(Path(folder).iterdir()) if f.suffix.lower() in published_exts]
+    return '\n'.join(f"{n}: {rows[0][1]}" + ''.join(f"\n  {k}: {v}" for k, v in rows[1:]) for n, rows in items)
 
 # %% ../nbs/08_cli.ipynb #b8d03d89
 def _check_ext(ext):
@@ -163,8 +172,10 @@ def _video_options(crf, stabilize):
 def _load_model(model, list_models_, inputs):
     "The model for `restore_cmd` / `colorize_cmd`, or `None` after printing the cards."
     from lesson7ext.zoo import RestorerFileError, load_restorer
-    if list_models_:
-        print(list_models())
+    if list_models_ not in (None, False):
+        folder = list_models_ if isinstance(list_models_, str) else ''  # `--list-models [DIR]`; colorize's is a flag
+        if folder and not Path(folder).is_dir(): raise UsageError(f"--list-models: {folder}: folder not found")
+        print(list_models(folder or None))
         return None
     if not inputs: raise UsageError("give at least one image file or folder")
     try: return load_restorer(model)
@@ -179,7 +190,7 @@ def restore_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders
                 crf:int=18, # Videos: H.264 quality, 0-51 (lower: better and bigger; 18 looks like the source)
                 stabilize:str='auto', # Videos: blend each frame with the previous one's result along optical flow: auto (output), output, residual, chroma or none
                 quiet:bool=False, # No progress bar
-                list_models:bool=False, # Print the shipped models' cards and exit
+                list_models:Annotated[str, dict(nargs='?', const='')]=None, # Print the shipped models' cards, and those of the model files in a folder if one is given, and exit
                ) -> int:
     "Restore photos and videos with a shipped or trained model (x4: four times the size); bad files are skipped and listed."
     if tile < 0: raise UsageError(f"--tile must be 0 or more, got {tile}")

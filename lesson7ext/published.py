@@ -12,7 +12,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['published_exts', 'RestorerFileError', 'read_weights', 'PublishedRestorer', 'file_sha256', 'published_card',
-           'load_published']
+           'published_rows', 'load_published']
 
 # %% ../nbs/03b_published.ipynb #bba8e255
 published_exts = ('.pth', '.pt', '.ckpt', '.safetensors')  # the model files spandrel reads
@@ -95,6 +95,15 @@ def published_card(m:PublishedRestorer, # The wrapped model
     return dict(name=Path(source).stem if source else m.arch, task=f"{m.purpose}{grey}", architecture=m.arch, tags=m.tags,
                 scale=m.scale, params=m.params, channels=[m.n_in, m.n_out], tiling=m.tiling, spandrel=spandrel.__version__,
                 source=dict(file=Path(source).name, sha256=file_sha256(source)) if source else None)
+
+# %% ../nbs/03b_published.ipynb #d27c29c9
+def published_rows(card:dict, # From `published_card`
+                  ) -> list:
+    "A published model's card as `(label, text)` rows, as `--list-models` prints them."
+    src = card.get('source') or {}
+    return [('task', card['task']), ('architecture', f"{card['architecture']}" + (f" ({', '.join(card['tags'])})" if card.get('tags') else '')),
+            ('scale', f"x{card['scale']}"), ('parameters', f"{card['params']:,}"), ('tiling', card['tiling']),
+            ('file', f"{src.get('file', '?')}, sha256 {str(src.get('sha256'))[:16]}..., read by spandrel {card['spandrel']}")]
 
 # %% ../nbs/03b_published.ipynb #4b0694d8
 def load_published(path, # A model file spandrel detects (`.pth`, `.pt`, `.ckpt`, `.safetensors`)

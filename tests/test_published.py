@@ -72,3 +72,18 @@ def test_cli_with_a_published_model(files, photo, tmp_path):
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2 and len(lines) == 1 and 'evil.pth' in lines[0] and 'refused' in lines[0], r.stderr
     assert not (files/'pwned').exists()
+
+def test_list_models_describes_each_file(files):
+    r = subprocess.run(['lesson7ext-restore', '--list-models', str(files)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    para = {p.split(':')[0]: p for p in r.stdout.split('\n') if p and not p.startswith(' ')}
+    assert {'compact_x2.safetensors', 'dncnn_color.pth', 'dncnn_gray.pth', 'evil.pth', 'photo'} <= set(para)
+    assert 'scale: x2' in r.stdout and 'architecture: RealESRGAN Compact' in r.stdout and 'grey' in para['dncnn_gray.pth']
+    assert 'cannot be loaded' in para['evil.pth'] and 'refused' in para['evil.pth']
+    r = subprocess.run(['lesson7ext-restore', '--list-models', str(files/'nowhere')], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and 'folder not found' in r.stderr
+
+def test_page_offers_published_files(files):
+    from lesson7ext.app import model_choices
+    values = [v for _, v in model_choices(files)]
+    assert str(files/'dncnn_color.pth') in values and str(files/'compact_x2.safetensors') in values
