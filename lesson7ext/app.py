@@ -32,7 +32,8 @@ def inspect_upload(path, # An uploaded file
                   ) -> tuple:
     "`(reason, notes, suffix)`: why the upload cannot be used (`None` if it can), what is worth saying about it, the suffix its format has."
     p = Path(path)
-    size = p.stat().st_size if p.exists() else 0
+    if not p.is_file(): return 'the upload is gone (removed before its turn came)', [], None
+    size = p.stat().st_size
     if size == 0: return 'empty file (0 bytes)', [], None
     if size > max_mb * 2**20: return f'{size / 2**20:.1f} MB is over the upload limit of {max_mb:g} MB', [], None
     if is_video(p) and p.suffix.lower() != '.gif': return None, [], p.suffix.lower()  # `probe_video` says what is wrong with a video
@@ -82,7 +83,7 @@ class Workspace:
                  ttl:float=600, # Seconds a finished job's files (its results, for download) stay
                  keep=None, # Keep a copy of every upload in this folder
                  sweep_every:float=1., # Seconds between sweeps (0: no sweeping thread; call `sweep`)
-                 grace:float=5., # An answered upload written less than this many seconds ago may belong to a request about to join the queue
+                 grace:float=15., # An answered upload written less than this many seconds ago may belong to a request about to join the queue (a loaded machine can take seconds)
                 ):
         remove_orphans()  # the folders of pages that were killed
         self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix='lesson7ext-app-'))
@@ -165,16 +166,17 @@ def release(self:Workspace):
 
 @patch
 def sweep(self:Workspace):
-    "Remove the jobs answered more than `ttl` seconds ago; when idle, the answered uploads and gradio's cached files as old."
+    "Remove the jobs answered more than `ttl` seconds ago; when idle, the answered uploads and gradio's cached files as old (and at least `grace` seconds old)."
     now = time.monotonic()
     with self.lock: old = [j for j, t in self.done.items() if now - t >= self.ttl]
     for j in old:
         shutil.rmtree(j, ignore_errors=True)
         with self.lock: self.done.pop(j, None)
     self.release()
+    age = max(self.ttl, self.grace)  # an upload (or one being written) is cached too: its request may not have joined the queue yet
     for f in [f for f in self.cache.rglob('*') if f.is_file()] if self.idle() else []:
         try:
-            if time.time() - f.stat().st_mtime >= self.ttl: self.discard(f)
+            if time.time() - f.stat().st_mtime >= age: self.discard(f)
         except OSError: pass
 
 # %% ../nbs/11_app.ipynb #36bd0689
