@@ -27,12 +27,13 @@ def restore_files(model, # A shipped model's name, a model file from `lesson7ext
                   strength:float=None, # For the default `apply`: `restore`'s strength (default: the model's card, by each JPEG's quality)
                   progress=None, # For the default `apply`: `restore`'s per-tile callback `progress(done, total)`
                   video:dict=None, # `restore_video`'s options (`crf`, `stabilize`...) to restore the videos among `inputs` too; `None`: images only
+                  quality:int=None, # For the default `apply`: the JPEG quality `restore` assumes (default: each file's)
                  ) -> dict:
     "Restore every image in `inputs` into its own file under `out` (`output_names`), ICC profile and EXIF kept; several processes share the files; `notes`: lines worth saying."
     from lesson7ext.restore import restore, cached_restorer
     init_distributed()
     m = cached_restorer(model) if isinstance(model, (str, Path)) else model  # a name or file: loaded once per process (the page's requests)
-    custom, apply = apply, apply or (lambda img, m: restore(img, m, tile=tile or None, strength=strength, progress=progress))
+    custom, apply = apply, apply or (lambda img, m: restore(img, m, tile=tile or None, strength=strength, progress=progress, quality=quality))
     pairs, skipped = output_names(inputs, out, ext, videos=video is not None)
     written, failed, notes = [], [], []
     for f, dst in track(my_share(pairs), show=not quiet and is_main()):  # under `accelerate launch`: this rank's share

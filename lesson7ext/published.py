@@ -7,12 +7,13 @@ Docs: https://lesson7ext.github.io/lesson7ext/published.html.md"""
 # %% ../nbs/03b_published.ipynb #31d3a8f9
 from __future__ import annotations
 import hashlib, pickle
+from contextlib import contextmanager
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['published_exts', 'RestorerFileError', 'read_weights', 'PublishedRestorer', 'file_sha256', 'published_card',
-           'published_rows', 'load_published']
+__all__ = ['published_exts', 'identity_stats', 'RestorerFileError', 'read_weights', 'PublishedRestorer', 'file_sha256',
+           'published_card', 'published_rows', 'load_published']
 
 # %% ../nbs/03b_published.ipynb #bba8e255
 published_exts = ('.pth', '.pt', '.ckpt', '.safetensors')  # the model files spandrel reads
@@ -42,6 +43,8 @@ def read_weights(path, # A `.pth`, `.pt`, `.ckpt` or `.safetensors` file
 # %% ../nbs/03b_published.ipynb #47d967ed
 def _luma(x): return (0.299 * x[:, :1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3])  # PIL's `L` weights
 
+identity_stats = ((0., 0., 0.), (1., 1., 1.))  # a published net's input: `[0,1]` RGB, no normalisation
+
 class PublishedRestorer(nn.Module):
     "A spandrel model as a model of this package: `[0,1]` RGB in, `scale` times larger out; grey models work on luma."
     def __init__(self,
@@ -57,26 +60,43 @@ class PublishedRestorer(nn.Module):
         self.size_multiple, self.min_size, self.square = max(1, req.multiple_of), req.minimum, req.square
         self.tiling = desc.tiling.name.lower()  # 'supported', 'discouraged', 'internal'
         self.supports_bf16, self.supports_fp16 = bool(desc.supports_bfloat16), bool(desc.supports_half)
-        self.stats = ((0., 0., 0.), (1., 1., 1.))
+        self.takes_quality, self.quality = desc.architecture.id == 'FBCNN', None  # FBCNN's quality factor input
+        self.stats = identity_stats  # what its inputs and outputs are normalised with: set to the data's to fine-tune it
         self.restorer_info = dict(card=published_card(self, source), scale=self.scale)
 
     @property
     def params(self) -> int: return sum(p.numel() for p in self.net.parameters())
 
+    @contextmanager
+    def at_quality(self, q:int=None):
+        "Run with JPEG quality `q` (1-100) as the net's quality input where it takes one (FBCNN); `None`: the net's own estimate."
+        if q is not None and not 1 <= q <= 100: raise ValueError(f"JPEG quality must be between 1 and 100, not {q}")
+        was, self.quality = self.quality, q if self.takes_quality else None
+        try: yield self
+        finally: self.quality = was
+
     def run(self, x):
-        "The net on `x` `(B,n_in,h,w)`, padded to its minimum or square size and cropped back."
+        "The net on `x` `(B,n_in,h,w)` in `[0,1]`, padded to its minimum or square size and cropped back."
         h, w = x.shape[-2:]
         H, W = max(h, self.min_size), max(w, self.min_size)
         if self.square: H = W = max(H, W)
         if (H, W) != (h, w): x = F.pad(x, (0, W - w, 0, H - h), mode='replicate')
-        return self.net(x)[..., :h * self.scale, :w * self.scale]
+        qf = None if self.quality is None else x.new_full((x.shape[0], 1), 1 - self.quality / 100)  # FBCNN's `qf_input`
+        o = self.net(x) if qf is None else self.net(x, qf)
+        if isinstance(o, (tuple, list)): o = o[0]  # FBCNN also returns its quality estimate
+        return o[..., :h * self.scale, :w * self.scale]
 
     def forward(self, x):
-        if self.n_in == 3 or x.shape[1] == self.n_in: return self.run(x)
-        y = _luma(x)
-        up = y if self.scale == 1 else F.interpolate(y, scale_factor=self.scale, mode='bicubic')
-        rgb = x if self.scale == 1 else F.interpolate(x, scale_factor=self.scale, mode='bicubic')
-        return rgb + (self.run(y)[:, :1] - up)  # the luma's change on every channel: chroma kept
+        mean, std = (x.new_tensor(s)[:, None, None] for s in self.stats)
+        plain = self.stats == identity_stats
+        if not plain: x = x * std + mean  # fine-tuning: the loaders' normalised images in, the same out
+        if self.n_in == 3 or x.shape[1] == self.n_in: o = self.run(x)
+        else:
+            y = _luma(x)
+            up = y if self.scale == 1 else F.interpolate(y, scale_factor=self.scale, mode='bicubic')
+            rgb = x if self.scale == 1 else F.interpolate(x, scale_factor=self.scale, mode='bicubic')
+            o = rgb + (self.run(y)[:, :1] - up)  # the luma's change on every channel: chroma kept
+        return o if plain else (o - mean) / std
 
 # %% ../nbs/03b_published.ipynb #b72cede9
 def file_sha256(path) -> str:

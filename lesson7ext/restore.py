@@ -7,6 +7,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/restore.html.md"""
 # %% ../nbs/04a_restore.ipynb #b3c84e59
 from __future__ import annotations
 import io, warnings
+from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -174,12 +175,13 @@ def restore_tensor(model:nn.Module, # Restoration model working on normalised im
 # %% ../nbs/04a_restore.ipynb #fdf19667
 def default_strength(model:nn.Module, # A model from `load_restorer` (its card is read)
                      img:Image.Image=None, # The image to restore (its JPEG quality, read or estimated, may pick the strength)
+                     quality:int=None, # Its JPEG quality if known better than the file says (`--jpeg-quality`)
                     ) -> float:
     "The strength `restore` uses when none is given: from the model's card (by the image's JPEG quality where the card has a table), else 1."
     card = (getattr(model, 'restorer_info', None) or {}).get('card') or {}
     table = card.get('strength_by_quality')
     if table and img is not None:
-        q = image_quality(img)['quality']
+        q = ifnone(quality, image_quality(img)['quality'])
         if q is not None: return float(next((s for lo, s in sorted(table, reverse=True) if q >= lo), card.get('strength', 1.)))
     return float(card.get('strength', 1.))
 
@@ -214,6 +216,7 @@ def restore_batch(model:nn.Module, # A restoration model (from `load_restorer`, 
                   precision:str='auto', # As `restore_tensor`
                   progress=None, # Called as `progress(done, total)` after each tile
                   table=None, # A JPEG's luma quantization table (`jpeg_grid_table`), for an image: the result stays consistent with it
+                  quality:int=None, # JPEG quality for a model that takes one (FBCNN: `at_quality`); `None`: its own estimate
                  ) -> torch.Tensor:
     "`x` restored by `model` at `strength`, in `[0,1]`; the model's training mode is left as it was."
     u = getattr(model, 'upscales', 1)
@@ -222,7 +225,10 @@ def restore_batch(model:nn.Module, # A restoration model (from `load_restorer`, 
     tile, precision = run_advice(model, tile, precision)
     was = model.training
     model.eval()
-    try: y = restore_tensor(model, x, tile, overlap, getattr(model, 'stats', None) or imagenet_stats, precision, progress)
+    at = getattr(model, 'at_quality', None)
+    try:
+        with at(quality) if at else nullcontext():
+            y = restore_tensor(model, x, tile, overlap, getattr(model, 'stats', None) or imagenet_stats, precision, progress)
     finally: model.train(was)
     x = up(x)  # what `strength` blends towards, at the output's size
     if table is not None: y = jpeg_consistent(x, y, table)
@@ -238,11 +244,13 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
             strength:float=None, # 0: the input unchanged, 1: the model's full correction (default: `default_strength`)
             progress=None, # Called as `progress(done, total)` after each tile
             consistent:bool=True, # Keep a JPEG's restoration within what its file says (`jpeg_consistent`)
+            quality:int=None, # The JPEG quality to assume (its strength, FBCNN's quality input); default: the file's tables, else estimated
            ) -> Image.Image:
     "Restore PIL `img` with `model` at `strength`; returns an image of the same mode family and `scale` times the size."
     model = cached_restorer(model) if isinstance(model, (str, Path)) else model
     scale = ifnone(scale, getattr(model, 'scale', 1))
-    s = strength if strength is not None else default_strength(model, img)  # only then read what the file says
+    if quality is not None and not 1 <= quality <= 100: raise ValueError(f"JPEG quality must be between 1 and 100, not {quality}")
+    s = strength if strength is not None else default_strength(model, img, quality)  # only then read what the file says
     if not 0 <= s <= 1: raise ValueError(f"strength must be between 0 and 1, not {s}")
     if s == 0 and scale == 1: return img.copy()
     mode = img.mode
@@ -253,7 +261,8 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
     if scale != 1 and u == 1: rgb = resize(rgb, scale=scale, method='bicubic')
     a = torch.from_numpy(np.asarray(rgb, dtype=np.float32) / 255.).permute(2, 0, 1)
     t = jpeg_grid_table(img) if consistent and scale == 1 and s else None
-    y = restore_batch(model, a, s, tile, overlap, precision, progress, t)
+    q = ifnone(quality, image_quality(img)['quality']) if getattr(model, 'takes_quality', False) else None
+    y = restore_batch(model, a, s, tile, overlap, precision, progress, t, q)
     res = Image.fromarray((y.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
     if mode in gray_modes: res = res.convert('L')
     if alpha is not None:

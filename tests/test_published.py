@@ -6,6 +6,7 @@ from PIL import Image
 from safetensors.torch import save_file
 from spandrel.architectures.DnCNN.__arch.network_dncnn import DnCNN
 from spandrel.architectures.Compact.__arch.SRVGG import SRVGGNetCompact
+from spandrel.architectures.FBCNN.__arch.FBCNN import FBCNN
 from lesson7ext.zoo import load_restorer, RestorerFileError
 from lesson7ext.restore import restore
 from lesson7ext.video import frame_restorer
@@ -57,6 +58,30 @@ def test_video_frames_through_an_upscaler(files):
     f = frame_restorer(load_restorer(files/'compact_x2.safetensors'), strength=1, tile=64)
     ins, outs = f([np.full((24, 32, 3), 120, np.uint8)] * 2)
     assert ins[0].shape == (48, 64, 3) and outs[0].shape == (48, 64, 3)
+
+@pytest.fixture(scope='module')
+def fbcnn(tmp_path_factory):
+    "The smallest FBCNN spandrel recognises (28M parameters: its quality head needs 512 channels), saved in fp16."
+    torch.manual_seed(0)
+    f = tmp_path_factory.mktemp('fbcnn')/'fbcnn_color.safetensors'
+    save_file({k: v.half() for k, v in FBCNN(nc=[8, 16, 32, 512], nb=2).state_dict().items()}, str(f))
+    return f
+
+def test_fbcnn_gets_the_files_quality(fbcnn, photo, tmp_path):
+    "FBCNN's quality input is the JPEG's own quality, from its tables; `--jpeg-quality` overrides it."
+    m = load_restorer(fbcnn)
+    assert m.takes_quality
+    photo.save(tmp_path/'q30.jpg', quality=30)
+    img = Image.open(tmp_path/'q30.jpg')
+    got = np.asarray(restore(img, m, strength=1), dtype=int)
+    assert (got == np.asarray(restore(img, m, strength=1, quality=30), dtype=int)).all()
+    q90 = np.asarray(restore(img, m, strength=1, quality=90), dtype=int)
+    assert np.abs(got - q90).max() > 0                          # another quality, another result
+    r = subprocess.run(['lesson7ext-restore', str(tmp_path/'q30.jpg'), '--model', str(fbcnn), '--jpeg-quality', '90', '--ext', 'png',
+                        '--out', str(tmp_path/'out'), '--quiet'], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert (np.asarray(Image.open(tmp_path/'out'/'q30.png'), dtype=int) == q90).all()
+    with pytest.raises(ValueError, match='between 1 and 100'): restore(img, m, quality=101)
 
 def test_code_in_a_pickle_is_refused_and_never_runs(files):
     with pytest.raises(RestorerFileError, match='refused'): load_restorer(files/'evil.pth')
