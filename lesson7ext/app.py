@@ -6,7 +6,7 @@ Docs: https://lesson7ext.github.io/lesson7ext/app.html.md"""
 
 # %% ../nbs/11_app.ipynb #b7f7461c
 from __future__ import annotations
-import os, shutil, tempfile, threading, time, zipfile, atexit, uuid, ctypes, ctypes.util
+import os, sys, shutil, tempfile, threading, time, zipfile, atexit, uuid, ctypes, ctypes.util
 from pathlib import Path
 from PIL import Image
 from fastcore.basics import patch
@@ -20,7 +20,7 @@ from .published import published_exts
 from .batch import restore_files, crappify_files
 
 # %% auto #0
-__all__ = ['inspect_upload', 'process_tag', 'owner_alive', 'remove_orphans', 'Workspace', 'preview', 'raise_skipped',
+__all__ = ['inspect_upload', 'process_tag', 'owner_alive', 'remove_orphans', 'Workspace', 'file_age', 'preview', 'raise_skipped',
            'page_report', 'job_outputs', 'run_job', 'libc', 'trim_memory', 'limit_arenas', 'written_as', 'job_failed',
            'tile_progress', 'model_choices', 'result_widgets', 'files_input', 'restore_tab', 'upscale_tab',
            'result_too_big', 'colorize_tab', 'crappify_tab', 'video_job', 'video_outputs', 'video_tab', 'app']
@@ -118,9 +118,15 @@ class Workspace:
     def _sweeper(self, every):
         while self.root.exists():
             time.sleep(every)
-            self.sweep()
+            try: self.sweep()
+            except Exception as e: print(f"lesson7ext-app: a sweep failed ({type(e).__name__}: {e}); the next one comes in {every:g} s", file=sys.stderr)  # a dead sweeper would keep every file
 
 # %% ../nbs/11_app.ipynb #954f3fbf
+def file_age(p:Path) -> float:
+    "Seconds since `p` was last written; infinite once it is gone (another thread may remove it between two looks)."
+    try: return time.time() - p.stat().st_mtime
+    except OSError: return float('inf')
+
 @patch
 def take(self:Workspace, uploads:list, job:Path, max_mb:float=100, max_mp:float=50) -> tuple:
     "Move the `uploads` into `job/in` under distinct names with their format's suffix: `(files, skipped, notes, names)`, `names` the upload's name by stem."
@@ -160,7 +166,7 @@ def release(self:Workspace):
     "Remove the answered requests' uploads when nothing running or queued may share one (gradio gives identical uploads one path)."
     with self.lock:
         if not self.idle(): return
-        gone = {u for u in self.pending if not u.exists() or time.time() - u.stat().st_mtime >= self.grace}
+        gone = {u for u in self.pending if file_age(u) >= self.grace}
         self.pending -= gone
     for u in gone: self.discard(u)
 
@@ -174,10 +180,10 @@ def sweep(self:Workspace):
         with self.lock: self.done.pop(j, None)
     self.release()
     age = max(self.ttl, self.grace)  # an upload (or one being written) is cached too: its request may not have joined the queue yet
-    for f in [f for f in self.cache.rglob('*') if f.is_file()] if self.idle() else []:
-        try:
-            if time.time() - f.stat().st_mtime >= age: self.discard(f)
-        except OSError: pass
+    try: cached = [f for f in self.cache.rglob('*') if f.is_file()] if self.idle() else []
+    except OSError: cached = []  # a folder removed while walking (a request's `discard`): the next sweep sees the rest
+    for f in cached:
+        if file_age(f) >= age: self.discard(f)
 
 # %% ../nbs/11_app.ipynb #36bd0689
 def preview(src, # An image file

@@ -25,7 +25,7 @@ from .demo import run_demo
 # %% auto #0
 __all__ = ['commands', 'UsageError', 'run_cli', 'finish', 'crappify_cmd', 'crappify_cli', 'train_cmd', 'train_cli', 'list_models',
            'restore_cmd', 'restore_cli', 'colorize_cmd', 'colorize_cli', 'wgan_cmd', 'wgan_cli', 'nogan_cmd',
-           'nogan_cli', 'demo_cmd', 'demo_cli', 'app_cmd', 'app_cli', 'main']
+           'nogan_cli', 'demo_cmd', 'demo_cli', 'app_cmd', 'app_cli', 'export_cmd', 'export_cli', 'main']
 
 # %% ../nbs/08_cli.ipynb #5a2c0965
 class UsageError(Exception):
@@ -110,9 +110,10 @@ def _check_train_args(src, preset, minutes, scale, init):
     except ValueError as e: raise UsageError(str(e))
     if init is not None:
         from lesson7ext.zoo import RestorerFileError, load_restorer
-        try: sc = load_restorer(init).scale
+        try: m = load_restorer(init)
         except RestorerFileError as e: raise UsageError(str(e))
-        if sc != scale: raise UsageError(f"--init {init} is a x{sc} model: give --scale {sc}")
+        if getattr(m, 'upscales', 1) > 1: raise UsageError(f"--init {init}: a {m.arch} upscales by itself, and fine-tuning one is not supported yet (restoration nets only)")
+        if m.scale != scale: raise UsageError(f"--init {init} is a x{m.scale} model: give --scale {m.scale}")
 
 def train_cmd(src:str, # Folder of good photos (searched recursively)
           out:str='model.safetensors', # Model file to write
@@ -121,7 +122,7 @@ def train_cmd(src:str, # Folder of good photos (searched recursively)
           size:int=128, # Training crop size
           bs:int=16, # Batch size
           scale:int=1, # 1 (restoration) or 2/4 (super-resolution)
-          init:str=None, # Start from a shipped model (lesson7, realistic, x4, colorize) or a model file, and fine-tune it
+          init:str=None, # Start from a shipped model (lesson7, realistic, x4, colorize), a model file, or a published one (FBCNN, SCUNet... .pth), and fine-tune it
           quiet:bool=False, # No progress bars
          ) -> int:
     "Train a restoration model on a folder of good photos, crappified on the fly, and save it; unusable photos are skipped and listed."
@@ -147,6 +148,8 @@ def _file_rows(f):
     from lesson7ext.published import published_rows
     try: card = load_restorer(f).restorer_info.get('card') or {}
     except RestorerFileError as e: return [('task', f"cannot be loaded: {e}")]
+    if 'published' in card:  # a published net fine-tuned here
+        return published_rows(card['published']) + [('fine-tuned', f"{card.get('trained_minutes', '?')} min on {card.get('photos', '?')} photos, {card.get('crappifier', '?')} crappifier")]
     return published_rows(card) if 'architecture' in card else card_rows(card) if card else [('task', 'a model file without a card')]
 
 def list_models(folder=None, # A folder of model files (ours and published ones) to describe too
@@ -348,8 +351,32 @@ def app_cli():
     "Console script `lesson7ext-app`: the web page (needs `pip install 'lesson7ext[app]'`)."
     sys.exit(run_cli(app_cmd, 'lesson7ext-app'))
 
+# %% ../nbs/08_cli.ipynb #5b61f757
+def export_cmd(model:str, # A shipped model (photo, lesson7, realistic, x4, colorize), a model file from lesson7ext-train, or a published one (FBCNN, SCUNet... .pth)
+               onnx:str=None, # Write it as ONNX to this .onnx file: dynamic batch, height and width, [0,1] RGB in and out
+               opset:int=18, # ONNX opset
+              ) -> int:
+    "Export a restorer for other runtimes (ONNX Runtime, OpenVINO, chaiNNer, ncnn): the file is checked against torch with ONNX Runtime."
+    if not onnx: raise UsageError("give --onnx OUT.onnx (the format to write)")
+    if Path(onnx).suffix.lower() != '.onnx': raise UsageError(f"--onnx {onnx}: the file's name must end in .onnx")
+    if not 13 <= opset <= 23: raise UsageError(f"--opset must be between 13 and 23, got {opset}")
+    from lesson7ext.export import export_onnx
+    m = _load_model(model, None, [model])
+    Path(onnx).parent.mkdir(parents=True, exist_ok=True)
+    try: path, diff = export_onnx(m, onnx, opset)
+    except ImportError as e: raise UsageError(str(e))
+    except Exception as e:
+        print(f"lesson7ext-export: {model}: cannot be exported to ONNX ({type(e).__name__}: {str(e).strip().splitlines()[0][:200] if str(e).strip() else ''})", file=sys.stderr)
+        return 1
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB; ONNX Runtime within {diff:.1g} of torch)")
+    return 0
+
+def export_cli():
+    "Console script `lesson7ext-export`."
+    sys.exit(run_cli(export_cmd, 'lesson7ext-export', pos=['model']))
+
 # %% ../nbs/08_cli.ipynb #ef9ed32a
-commands = dict(crappify=crappify_cli, train=train_cli, nogan=nogan_cli, restore=restore_cli, colorize=colorize_cli, wgan=wgan_cli, demo=demo_cli, app=app_cli)
+commands = dict(crappify=crappify_cli, train=train_cli, nogan=nogan_cli, restore=restore_cli, colorize=colorize_cli, wgan=wgan_cli, demo=demo_cli, app=app_cli, export=export_cli)
 
 def main(argv:list=None, # `COMMAND ARGS...` (default `sys.argv[1:]`)
         ):

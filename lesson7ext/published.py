@@ -13,7 +13,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['published_exts', 'identity_stats', 'RestorerFileError', 'read_weights', 'PublishedRestorer', 'file_sha256',
-           'published_card', 'published_rows', 'load_published']
+           'published_card', 'published_rows', 'published_from_weights', 'load_published']
 
 # %% ../nbs/03b_published.ipynb #bba8e255
 published_exts = ('.pth', '.pt', '.ckpt', '.safetensors')  # the model files spandrel reads
@@ -126,16 +126,22 @@ def published_rows(card:dict, # From `published_card`
             ('file', f"{src.get('file', '?')}, sha256 {str(src.get('sha256'))[:16]}..., read by spandrel {card['spandrel']}")]
 
 # %% ../nbs/03b_published.ipynb #4b0694d8
+def published_from_weights(sd:dict, # A state dict as its authors saved it (`read_weights`)
+                           name='the weights', # What to call them in an error (the file)
+                           source=None, # The file they came from (named in the card)
+                          ) -> PublishedRestorer:
+    "The published restorer spandrel recognises in `sd`, in eval mode; `RestorerFileError` with the reason otherwise."
+    from spandrel import ModelLoader, ImageModelDescriptor, canonicalize_state_dict, UnsupportedModelError
+    import spandrel
+    try: desc = ModelLoader().load_from_state_dict(canonicalize_state_dict(sd))
+    except UnsupportedModelError: raise RestorerFileError(f"{name}: no lesson7ext config, and no architecture spandrel {spandrel.__version__} knows") from None
+    except Exception as e: raise RestorerFileError(f"{name}: spandrel could not build it ({type(e).__name__}: {_first_line(e)})") from None
+    if not isinstance(desc, ImageModelDescriptor): raise RestorerFileError(f"{name}: a {desc.purpose} model (needs a mask), not a restorer")
+    if desc.input_channels not in (1, 3) or desc.output_channels != desc.input_channels:
+        raise RestorerFileError(f"{name}: {desc.input_channels} channels in, {desc.output_channels} out: not an image restorer")
+    return PublishedRestorer(desc, source).eval()
+
 def load_published(path, # A model file spandrel detects (`.pth`, `.pt`, `.ckpt`, `.safetensors`)
                   ) -> PublishedRestorer:
     "The published restorer in `path`, read as data only, in eval mode; `RestorerFileError` with the reason otherwise."
-    from spandrel import ModelLoader, ImageModelDescriptor, canonicalize_state_dict, UnsupportedModelError
-    import spandrel
-    sd = read_weights(path)
-    try: desc = ModelLoader().load_from_state_dict(canonicalize_state_dict(sd))
-    except UnsupportedModelError: raise RestorerFileError(f"{path}: no lesson7ext config, and no architecture spandrel {spandrel.__version__} knows") from None
-    except Exception as e: raise RestorerFileError(f"{path}: spandrel could not build it ({type(e).__name__}: {_first_line(e)})") from None
-    if not isinstance(desc, ImageModelDescriptor): raise RestorerFileError(f"{path}: a {desc.purpose} model (needs a mask), not a restorer")
-    if desc.input_channels not in (1, 3) or desc.output_channels != desc.input_channels:
-        raise RestorerFileError(f"{path}: {desc.input_channels} channels in, {desc.output_channels} out: not an image restorer")
-    return PublishedRestorer(desc, path).eval()
+    return published_from_weights(read_weights(path), path, path)

@@ -17,7 +17,7 @@ with warnings.catch_warnings():
 from .images import interactive, atomic_write, save_safetensors
 from .distributed import init_distributed, distrib_fit, is_main, barrier, broadcast_object, sync_clock, all_sum, unwrap
 from .losses import FeatureLoss, PSNRMetric, SSIMMetric, warn_once, imagenet_vgg_state
-from .zoo import RestoreUnet, LessonUnetConfig, load_restorer, export_restorer
+from .zoo import RestoreUnet, LessonUnetConfig, load_restorer, export_restorer, loader_stats
 from .precision import precision_cb
 
 # %% auto #0
@@ -115,11 +115,13 @@ def default_loss(device=None, # Where training runs (default: fastai's `default_
     return F.l1_loss
 
 # %% ../nbs/04b_train.ipynb #ae9fa271
-def _init_model(init, scale, kwargs):
-    "The trained model `init` names, in training mode, checked against the data's `scale`."
+def _init_model(init, dls, kwargs):
+    "The trained model `init` names (ours or a published one), in training mode, checked against the data, taking its normalised images."
     if kwargs: raise ValueError(f"init={init!r} fixes the architecture: drop {', '.join(kwargs)}")
-    m = load_restorer(init).train()
+    m, scale = load_restorer(init).train(), getattr(dls, 'scale', 1)
+    if getattr(m, 'upscales', 1) > 1: raise ValueError(f"{init}: a {m.arch} upscales by itself; fine-tuning one needs the small images as inputs, which these loaders do not give")
     if m.scale != scale: raise ValueError(f"{init}: a x{m.scale} model cannot fine-tune on x{scale} data")
+    m.stats = tuple(tuple(map(float, s)) for s in loader_stats(dls))  # a published net converts from them (`PublishedRestorer.stats`)
     return m
 
 def restoration_learner(dls, # From `restoration_dls`
@@ -130,13 +132,14 @@ def restoration_learner(dls, # From `restoration_dls`
                         wd:float=1e-3, # Weight decay (the lesson's)
                         metrics=None, # Default: Y-PSNR and SSIM with a border of `dls.scale`
                         channels_last:bool=True, # Train in channels-last memory format (fastai's `ChannelsLast`): faster convolutions, CPU and GPU
-                        init=None, # Start from a trained model: a shipped model's name (`'lesson7'`, `'x4'`...) or a model file
+                        init=None, # Start from a trained model: a shipped model's name (`'lesson7'`, `'x4'`...), a model file, or a published one (FBCNN, SCUNet... `.pth`)
                         guard:bool=True, # Stop a fit whose model is stuck at the identity or has a dead block (`StuckGuard`)
                         **kwargs, # Passed to `RestoreUnet` (for 'fast') or `unet_learner`
                        ) -> Learner:
     "A `Learner` that restores crappy images: the fast residual U-Net, or the lesson's `unet_learner` recipe."
     border = getattr(dls, 'scale', 1)
-    if init is not None: arch = _init_model(init, border, kwargs)
+    if init is not None: arch = _init_model(init, dls, kwargs)
+    if precision == 'auto' and not getattr(arch, 'supports_bf16', True): precision = 'fp32'  # a published net that spandrel says breaks in bf16
     metrics = ifnone(metrics, [PSNRMetric(border), SSIMMetric(border)])
     if arch == 'fast' or isinstance(arch, nn.Module):
         model = arch if isinstance(arch, nn.Module) else RestoreUnet(**kwargs)

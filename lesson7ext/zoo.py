@@ -17,14 +17,14 @@ with warnings.catch_warnings():
     from fastai.vision.all import ConvLayer, ResBlock, PixelShuffle_ICNR, SelfAttention, NormType, imagenet_stats, create_unet_model
 from .images import save_safetensors
 from .distributed import is_main, barrier, unwrap
-from .published import RestorerFileError, load_published
+from .published import RestorerFileError, load_published, published_from_weights, PublishedRestorer
 import lesson7ext
 
 # %% auto #0
 __all__ = ['weights_dir', 'shipped_names', 'loss_names', 'ModelConfig', 'Configured', 'RestoreUnetConfig', 'RestoreUnet',
            'LayerNorm2d', 'NafBlock', 'NafUnetConfig', 'NafUnet', 'model_config', 'LessonUnetConfig', 'build_model',
-           'loader_stats', 'export_restorer', 'shipped_models', 'model_file', 'load_restorer', 'model_card',
-           'card_rows']
+           'PublishedConfig', 'keep_published_config', 'published_source', 'loader_stats', 'export_restorer',
+           'shipped_models', 'model_file', 'load_restorer', 'model_card', 'card_rows']
 
 # %% ../nbs/04_zoo.ipynb #09151a2f
 @dataclass
@@ -42,6 +42,11 @@ class ModelConfig:
     def build(self) -> nn.Module:
         "A model of this config, with fresh weights."
         return getattr(importlib.import_module(self.module), self.arch).from_config(self)
+    def build_from(self, sd:dict) -> nn.Module:
+        "A model of this config with the weights `sd` (strict: `RuntimeError` where they do not fit)."
+        m = self.build()
+        m.load_state_dict(sd)
+        return m
 
 class Configured:
     "Mixin of a model built from a config: its constructor's arguments make the config it keeps (`cfg`), `from_config` builds from one."
@@ -245,16 +250,52 @@ class LessonUnetConfig(ModelConfig):
 # %% ../nbs/04_zoo.ipynb #b9cc82b3
 _old_modules = dict(RestoreUnet='lesson7ext.zoo', SimpleUnet='lesson7ext.models')  # files written before configs named their module
 
-def build_model(cfg:dict) -> nn.Module:
-    "The model `cfg` (from `model_config`) describes, with fresh weights: `ModelConfig(**cfg).build()` with the config class of its `arch`, registered by its lesson7ext module."
+def build_model(cfg:dict, # From `model_config`
+                sd:dict=None, # Its weights, loaded strictly (`None`: fresh weights; a published net needs them: spandrel reads its shape)
+               ) -> nn.Module:
+    "The model `cfg` describes: `ModelConfig(**cfg).build()` (or `.build_from(sd)`) with the config class of its `arch`, registered by its lesson7ext module."
     arch, module = cfg.get('arch'), cfg.get('module') or _old_modules.get(cfg.get('arch'))
     if not module or not module.startswith('lesson7ext.') or arch is None: raise RestorerFileError(f"unknown architecture {arch!r}")
     try: importlib.import_module(module)  # its config classes register themselves
     except ImportError: raise RestorerFileError(f"unknown architecture {arch!r} in {module}") from None
     conf = ModelConfig.registry.get(arch)
     if conf is None or conf.module != module: raise RestorerFileError(f"unknown architecture {arch!r} in {module}")
-    try: return conf(**{k: v for k, v in cfg.items() if k not in ('arch', 'module')}).build()
+    try: c = conf(**{k: v for k, v in cfg.items() if k not in ('arch', 'module')})
     except TypeError as e: raise RestorerFileError(f"{arch}: {e}") from None
+    return c.build() if sd is None else c.build_from(sd)
+
+# %% ../nbs/04_zoo.ipynb #69590fe8
+@dataclass
+class PublishedConfig(ModelConfig):
+    "What rebuilds a published net (`PublishedRestorer`) fine-tuned here: spandrel reads its shape from its weights."
+    arch: ClassVar[str] = 'published'
+    module: ClassVar[str] = 'lesson7ext.zoo'
+    architecture: str = '' # spandrel's name for it (FBCNN, SCUNet...)
+    spandrel: str = '' # The spandrel version that read it
+
+    def build(self) -> nn.Module: raise RestorerFileError(f"a published {self.architecture} is built from its weights (`build_from`)")
+    def build_from(self, sd:dict) -> nn.Module:
+        "The net spandrel recognises in `sd` (a `PublishedRestorer`'s keys: `net.`...), checked against this config."
+        m = published_from_weights({k[4:]: v for k, v in sd.items() if k.startswith('net.')}, f'a fine-tuned {self.architecture}')
+        if m.arch != self.architecture: raise RestorerFileError(f"spandrel reads a {m.arch}, the config says {self.architecture}")
+        m.load_state_dict(sd)
+        return keep_published_config(m, self.spandrel)
+
+def keep_published_config(m:PublishedRestorer, # A published net
+                          version:str=None, # The spandrel version that first read it (default: this one)
+                         ) -> PublishedRestorer:
+    "`m`, keeping its `PublishedConfig` as `cfg` (so that it can be exported)."
+    import spandrel
+    m.cfg = PublishedConfig(m.arch, version or spandrel.__version__)
+    return m
+
+def published_source(model:nn.Module, # Any model
+                    ) -> dict:
+    "The card of the published file `model` started from (`published_card`), or `None` for the package's own nets."
+    m = unwrap(model)
+    if not isinstance(m, PublishedRestorer): return None
+    card = (getattr(m, 'restorer_info', None) or {}).get('card') or {}
+    return card.get('published', card)
 
 # %% ../nbs/04_zoo.ipynb #c13e7361
 def loader_stats(dls) -> tuple:
@@ -275,6 +316,7 @@ def export_restorer(learn, # A `Learner` from `restoration_learner` (or a model)
     cfg = model_config(model)
     scale = ifnone(scale, getattr(getattr(learn, 'dls', None), 'scale', getattr(model, 'scale', 1)))
     sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    if published_source(model): card = {**(card or {}), 'published': published_source(model)}  # what it was fine-tuned from
     meta = dict(config=cfg, scale=int(scale), stats=[list(map(float, s)) for s in loader_stats(getattr(learn, 'dls', None))], version=lesson7ext.__version__, card=card)
     if is_main(): save_safetensors(sd, path, metadata={'lesson7ext': json.dumps(meta), 'sha256': _digest(sd)})
     if sync: barrier()
@@ -324,15 +366,14 @@ def load_restorer(path, # A shipped model's name (`'lesson7'`, `'x4'`...), a fil
                  ) -> nn.Module:
     "The model saved in `path`, in eval mode, with `.scale`, `.stats` and `.restorer_info` (its card under `'card'`)."
     path = model_file(path)
-    if not _ours(path): return load_published(path).to(ifnone(device, 'cpu')).eval()  # FBCNN, SCUNet, SwinIR... (`published`)
+    if not _ours(path): return keep_published_config(load_published(path)).to(ifnone(device, 'cpu')).eval()  # FBCNN, SCUNet, SwinIR... (`published`)
     meta, sd = _read_file(path)
     try:
         info = json.loads(meta['lesson7ext'])
-        model = build_model(info['config'])
+        model = build_model(info['config'], sd)
     except RestorerFileError: raise
-    except Exception as e: raise RestorerFileError(f"{path}: bad config ({type(e).__name__}: {e})") from None
-    try: model.load_state_dict(sd)
     except RuntimeError as e: raise RestorerFileError(f"{path}: weights do not fit the config ({str(e).splitlines()[0]})") from None
+    except Exception as e: raise RestorerFileError(f"{path}: bad config ({type(e).__name__}: {e})") from None
     model.scale, model.stats, model.restorer_info = info.get('scale', 1), tuple(tuple(s) for s in info['stats']), info
     return model.to(ifnone(device, 'cpu')).eval()
 

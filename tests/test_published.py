@@ -112,3 +112,52 @@ def test_page_offers_published_files(files):
     from lesson7ext.app import model_choices
     values = [v for _, v in model_choices(files)]
     assert str(files/'dncnn_color.pth') in values and str(files/'compact_x2.safetensors') in values
+
+def test_fine_tune_a_published_model(files, photo, tmp_path):
+    "`lesson7ext-train --init dncnn.pth`: the file it writes loads back as that architecture, with the source file's card, and restores."
+    from lesson7ext.published import file_sha256
+    src = tmp_path/'photos'; src.mkdir()
+    for f in sample_photos()[:4]: Image.open(f).convert('RGB').resize((160, 120)).save(src/f'{f.stem}.png')
+    out = tmp_path/'models'/'ft.safetensors'
+    out.parent.mkdir()
+    r = subprocess.run(['lesson7ext-train', str(src), '--init', str(files/'dncnn_color.pth'), '--out', str(out), '--minutes', '0.25',
+                        '--size', '64', '--bs', '4', '--quiet'], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    base, ft = load_restorer(files/'dncnn_color.pth'), load_restorer(out)
+    assert (type(ft).__name__, ft.arch, ft.scale) == ('PublishedRestorer', 'DnCNN', 1)
+    pub = ft.restorer_info['card']['published']
+    assert pub['source'] == dict(file='dncnn_color.pth', sha256=file_sha256(files/'dncnn_color.pth')) and pub['spandrel']
+    moved = max((a - b).abs().max().item() for a, b in zip(ft.net.parameters(), base.net.parameters()))
+    assert moved > 0                                            # it trained
+    a, b = restore(photo, base, strength=1), restore(photo, ft, strength=1)
+    assert b.size == photo.size and a.tobytes() != b.tobytes()
+    r = subprocess.run(['lesson7ext-restore', '--list-models', str(out.parent)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and 'ft.safetensors: Restoration' in r.stdout and 'fine-tuned:' in r.stdout and 'DnCNN' in r.stdout, r.stdout
+    r = subprocess.run(['lesson7ext-train', str(src), '--init', str(files/'compact_x2.safetensors'), '--scale', '2', '--out', str(tmp_path/'x.safetensors')],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and 'upscales by itself' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+def _ort(path, x):
+    import onnxruntime as ort
+    return ort.InferenceSession(str(path)).run(None, {'image': x})[0]
+
+def test_onnx_export_of_photo_is_restore(photo, tmp_path):
+    "`lesson7ext-export photo --onnx`: ONNX Runtime's result at a size the export never saw is `restore`'s (whole image, fp32), to a level."
+    out = tmp_path/'sub'/'photo.onnx'
+    r = subprocess.run(['lesson7ext-export', 'photo', '--onnx', str(out)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and r.stdout.startswith(f'wrote {out}'), r.stderr[-2000:]
+    assert not list(out.parent.glob('.*partial'))
+    x = (np.asarray(photo, dtype=np.float32) / 255).transpose(2, 0, 1)[None].copy()
+    got = (_ort(out, x)[0].transpose(1, 2, 0) * 255).round()
+    ref = np.asarray(restore(photo, 'photo', tile=None, precision='fp32', strength=1, consistent=False), dtype=np.float32)
+    assert got.shape == ref.shape and np.abs(got - ref).max() <= 1
+
+def test_onnx_export_of_published_nets(files, fbcnn, tmp_path):
+    "A published x2 upscaler exports and upscales; FBCNN, whose padding is NumPy arithmetic on the size, is refused in one line, and no file is left."
+    r = subprocess.run(['lesson7ext-export', str(files/'compact_x2.safetensors'), '--onnx', str(tmp_path/'c.onnx')], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert _ort(tmp_path/'c.onnx', np.random.rand(2, 3, 21, 30).astype(np.float32)).shape == (2, 3, 42, 60)
+    r = subprocess.run(['lesson7ext-export', str(fbcnn), '--onnx', str(tmp_path/'f.onnx')], capture_output=True, text=True, timeout=600)
+    lines = [l for l in r.stderr.splitlines() if l.startswith('lesson7ext-export')]
+    assert r.returncode == 1 and len(lines) == 1 and 'cannot be exported to ONNX' in lines[0] and "image's size" in lines[0], r.stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['c.onnx']
