@@ -74,7 +74,7 @@ def _card(model, graph) -> dict:
 def export_onnx(model, # A shipped model's name, a model file (ours or published), or a model from `load_restorer`
                 path, # The `.onnx` file to write
                 opset:int=18, # ONNX opset
-                tol:float=1e-3, # Largest difference from torch that `onnx_check` accepts
+                tol:float=1e-4, # Largest difference from torch that `onnx_check` accepts
                ) -> tuple:
     "Write `model`'s `InferenceGraph` to `path` with dynamic batch, height and width, checked with ONNX Runtime, then renamed into place: `(path, difference)`."
     _need_onnx()

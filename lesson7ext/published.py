@@ -52,7 +52,7 @@ class PublishedRestorer(nn.Module):
                  source=None, # The file it came from (named in its card)
                 ):
         super().__init__()
-        self.net = desc.model.eval()
+        self.net, self.call_fn = desc.model.eval(), desc._call_fn  # spandrel's own call: DRUNet adds its noise map, FBCNN returns a pair
         self.arch, self.purpose, self.tags = desc.architecture.name, desc.purpose, list(desc.tags)
         self.scale = self.upscales = int(desc.scale)  # `upscales`: the net makes the larger image itself
         self.n_in, self.n_out = desc.input_channels, desc.output_channels
@@ -81,9 +81,8 @@ class PublishedRestorer(nn.Module):
         H, W = max(h, self.min_size), max(w, self.min_size)
         if self.square: H = W = max(H, W)
         if (H, W) != (h, w): x = F.pad(x, (0, W - w, 0, H - h), mode='replicate')
-        qf = None if self.quality is None else x.new_full((x.shape[0], 1), 1 - self.quality / 100)  # FBCNN's `qf_input`
-        o = self.net(x) if qf is None else self.net(x, qf)
-        if isinstance(o, (tuple, list)): o = o[0]  # FBCNN also returns its quality estimate
+        if self.quality is None: o = self.call_fn(self.net, x)
+        else: o = self.net(x, x.new_full((x.shape[0], 1), 1 - self.quality / 100))[0]  # FBCNN's `qf_input`; it also returns its estimate
         return o[..., :h * self.scale, :w * self.scale]
 
     def forward(self, x):

@@ -22,8 +22,9 @@ from .precision import resolve_precision, precision_autocast
 from .zoo import load_restorer, model_file
 
 # %% auto #0
-__all__ = ['ijg_tables', 'jpeg_quality', 'estimate_jpeg_quality', 'image_quality', 'jpeg_grid_table', 'jpeg_consistent',
-           'restore_tensor', 'default_strength', 'cached_restorer', 'run_advice', 'restore_batch', 'restore']
+__all__ = ['whole_mp', 'ijg_tables', 'jpeg_quality', 'estimate_jpeg_quality', 'image_quality', 'jpeg_grid_table',
+           'jpeg_consistent', 'restore_tensor', 'default_strength', 'cached_restorer', 'run_advice', 'tiling_note',
+           'restore_batch', 'restore']
 
 # %% ../nbs/04a_restore.ipynb #2aa0654c
 @lru_cache(maxsize=1)
@@ -139,13 +140,13 @@ def restore_tensor(model:nn.Module, # Restoration model working on normalised im
                    x:torch.Tensor, # Image `(3,H,W)` in `[0,1]`, or a batch `(B,3,H,W)` (a video's frames)
                    tile:int=512, # Tile size in pixels (`None` or 0: the whole image at once)
                    overlap:int=96, # Overlap between tiles, blended
-                   stats=imagenet_stats, # Normalisation statistics
+                   stats=None, # Normalisation statistics (default: the model's `stats`, else ImageNet's)
                    precision:str='auto', # 'auto': bf16 and channels-last where bf16 is native (2x fp32 here, within 0.005 dB), else fp32; 'fp32', 'bf16', 'fp16' (CUDA)
                    progress=None, # Called as `progress(done, total)` after each tile (a progress bar, the web page's)
                   ) -> torch.Tensor:
     "Restore `x` with `model` tile by tile (each tile of a batch in one forward pass); returns `x`'s shape in `[0,1]`."
     dev, u = next(model.parameters()).device, getattr(model, 'upscales', 1)  # `upscales`: a published SR net makes the larger image itself
-    mean, std = (torch.tensor(s, device=dev)[:, None, None] for s in stats)
+    mean, std = (torch.tensor(s, device=dev)[:, None, None] for s in (stats or getattr(model, 'stats', None) or imagenet_stats))
     fmt = torch.channels_last if _channels_last(model, precision, dev) else torch.contiguous_format
     mult = getattr(model, 'size_multiple', 32)
     H, W = x.shape[-2:]
@@ -196,16 +197,31 @@ def cached_restorer(model, # A shipped model's name or a model file
     return _cached(str(p), p.stat().st_mtime_ns if p.exists() else 0)
 
 # %% ../nbs/04a_restore.ipynb #479d4a87
+whole_mp = 1.  # a net whose authors discourage tiling (SCUNet, SwinIR) runs whole up to this size: SCUNet takes about 5 GB at 1 MP
+
 def run_advice(model:nn.Module, # A restoration model; a published one carries `tiling` and `supports_bf16`
                tile:int, # The tile size asked for
+               overlap:int, # The overlap asked for
                precision:str, # The precision asked for
+               px:int=None, # Pixels the net will see (the image at its working size)
               ) -> tuple:
-    "The `(tile, precision)` to run `model` with: the model's own advice where it has some, else as asked."
-    t = getattr(model, 'tiling', 'supported')
+    "The `(tile, overlap, precision, note)` to run `model` with: the model's own advice where it has some, else as asked; `note`: a line saying why, or `None`."
+    t, note = getattr(model, 'tiling', 'supported'), None
     if t == 'internal': tile = None
-    elif t == 'discouraged' and tile: tile = max(tile, 1024)
+    elif t == 'discouraged' and (px is None or px <= whole_mp * 1e6): tile = None  # whole, as its authors run it
+    elif t == 'discouraged':
+        tile, overlap = max(tile or 0, 1024), max(overlap, 256)
+        note = f"{getattr(model, 'arch', 'this model')} is best run whole, but {px / 1e6:.1f} MP is over the {whole_mp:g} MP that fits in memory here: {tile}-px tiles with a {overlap}-px overlap"
     if precision == 'auto' and not getattr(model, 'supports_bf16', True): precision = 'fp32'
-    return tile, precision
+    return tile, overlap, precision, note
+
+def tiling_note(model:nn.Module, # A restoration model
+                size:tuple, # `(w, h)` of the image it will restore
+                tile:int=512, # The tile size asked for
+               ) -> str:
+    "The line `run_advice` has about running `model` on an image of `size`, or `None` (what `restore_files` reports)."
+    pre = getattr(model, 'scale', 1) // getattr(model, 'upscales', 1)  # the package's x4 sees the upscaled image
+    return run_advice(model, tile, 96, 'auto', size[0] * size[1] * pre * pre)[3]
 
 # %% ../nbs/04a_restore.ipynb #93a2b5f4
 def restore_batch(model:nn.Module, # A restoration model (from `load_restorer`, or `learn.model`)
@@ -222,7 +238,7 @@ def restore_batch(model:nn.Module, # A restoration model (from `load_restorer`, 
     u = getattr(model, 'upscales', 1)
     up = lambda t: t if u == 1 else resize(t if t.ndim == 4 else t[None], scale=u, method='bicubic').reshape(*t.shape[:-2], t.shape[-2] * u, t.shape[-1] * u)
     if strength == 0: return up(x)
-    tile, precision = run_advice(model, tile, precision)
+    tile, overlap, precision, _ = run_advice(model, tile, overlap, precision, x.shape[-2] * x.shape[-1])
     was = model.training
     model.eval()
     at = getattr(model, 'at_quality', None)

@@ -76,4 +76,12 @@ def test_docs_site():
         assert page.locator('h1', has_text='Video').count() == 1 and images_loaded(page) >= 1 and page.locator('table').count() >= 3
         page.goto((site/'video.html').as_uri())
         for name in ('restore_video', 'Stabilizer', 'probe_video', 'join_segments'): assert page.locator('h3', has_text=name).count() >= 1, name
+        page.goto((site/'published_guide.html').as_uri())
+        assert page.locator('h1', has_text='Published models').count() == 1 and page.locator('table').count() >= 1
+        for words in ('--jpeg-quality', '--init fbcnn_color.pth', 'lesson7ext-export photo --onnx', 'github.com/jiaxi-jiang/FBCNN/releases'):
+            assert page.get_by_text(words).count() >= 1, words
+        page.goto((site/'export.html').as_uri())
+        for name in ('InferenceGraph', 'export_onnx', 'onnx_check'): assert page.locator('h3', has_text=name).count() >= 1, name
+        page.goto((site/'published.html').as_uri())
+        for name in ('PublishedRestorer', 'load_published', 'published_from_weights'): assert page.locator('h3', has_text=name).count() >= 1, name
         b.close()

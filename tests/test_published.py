@@ -7,6 +7,10 @@ from safetensors.torch import save_file
 from spandrel.architectures.DnCNN.__arch.network_dncnn import DnCNN
 from spandrel.architectures.Compact.__arch.SRVGG import SRVGGNetCompact
 from spandrel.architectures.FBCNN.__arch.FBCNN import FBCNN
+from spandrel.architectures.SCUNet.__arch.SCUNet import SCUNet
+from spandrel.architectures.DRUNet.__arch.network_unet import DRUNet
+from spandrel.architectures.SwinIR.__arch.SwinIR import SwinIR
+from spandrel.architectures.ESRGAN.__arch.RRDB import RRDBNet
 from lesson7ext.zoo import load_restorer, RestorerFileError
 from lesson7ext.restore import restore
 from lesson7ext.video import frame_restorer
@@ -161,3 +165,82 @@ def test_onnx_export_of_published_nets(files, fbcnn, tmp_path):
     lines = [l for l in r.stderr.splitlines() if l.startswith('lesson7ext-export')]
     assert r.returncode == 1 and len(lines) == 1 and 'cannot be exported to ONNX' in lines[0] and "image's size" in lines[0], r.stderr[-2000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ['c.onnx']
+
+
+archs = {  # the smallest configurations spandrel 0.4 still recognises, saved as their authors do: name -> (net, scale)
+    'scunet_color.pth': (lambda: SCUNet(in_nc=3, config=[1] * 7, dim=64), 1),  # half its channels go to heads 32 wide
+    'drunet_color.pth': (lambda: DRUNet(in_nc=4, out_nc=3, nc=[8, 16, 32, 64], nb=2), 1),
+    'drunet_gray.safetensors': (lambda: DRUNet(in_nc=2, out_nc=1, nc=[8, 16, 32, 64], nb=2), 1),
+    'swinir_x4.pth': (lambda: SwinIR(upscale=4, in_chans=3, img_size=16, window_size=8, img_range=1., depths=[2], embed_dim=12, num_heads=[2],
+                                     mlp_ratio=2, upsampler='pixelshuffle', resi_connection='1conv'), 4),
+    'esrgan_x4.pth': (lambda: RRDBNet(in_nc=3, out_nc=3, num_filters=8, num_blocks=1, scale=4), 4),
+}
+
+@pytest.fixture(scope='module')
+def arch_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp('archs')
+    torch.manual_seed(0)
+    for name, (make, _) in archs.items():
+        sd = make().state_dict()
+        if name.endswith('.safetensors'): save_file(sd, str(d/name))
+        else: torch.save({'params': sd} if 'swinir' in name else sd, d/name)  # SwinIR's releases nest the weights
+    return d
+
+def _t(img): return torch.from_numpy(np.asarray(img, dtype=np.float32) / 255).permute(2, 0, 1)
+
+@pytest.mark.parametrize('name', list(archs))
+def test_architecture_runs_as_spandrel_does(arch_dir, photo, name):
+    "Each architecture loads, has its scale, gives spandrel's own whole-image result, tiles within 1/255 where it may, and strength 0 is the input."
+    from spandrel import ModelLoader
+    from lesson7ext.restore import restore_tensor
+    f, scale = arch_dir/name, archs[name][1]
+    m, desc = load_restorer(f), ModelLoader().load_from_file(str(f))
+    assert (m.arch, m.scale) == (desc.architecture.name, scale)
+    img = photo.crop((0, 0, 96, 72))
+    x = _t(img)
+    with torch.no_grad():
+        ours = restore_tensor(m, x, tile=None, precision='fp32')
+        assert ours.shape == (3, 72 * scale, 96 * scale)
+        xin = x if m.n_in == 3 else (0.299 * x[0] + 0.587 * x[1] + 0.114 * x[2])[None]
+        if m.n_in == 1: ours = m.run(xin[None])[0].clamp(0, 1)  # a grey net: what it makes of the luma (its colour is kept: `test_grey_model_keeps_colour`)
+        theirs = desc(xin[None])[0]
+        assert (ours - theirs.squeeze(0)).abs().max() <= 1 / 255
+        if m.tiling == 'supported':
+            assert (restore_tensor(m, x, tile=48, overlap=24, precision='fp32') - restore_tensor(m, x, tile=None, precision='fp32')).abs().max() <= 1 / 255
+    odd = photo.crop((0, 0, 77, 53))                                     # a size that is no multiple of anything
+    assert restore(odd, m, strength=1).size == (77 * scale, 53 * scale)
+    if scale == 1: assert restore(odd, m, strength=0).tobytes() == odd.tobytes()
+
+def test_every_architecture_through_the_cli(arch_dir, photo, tmp_path):
+    src = tmp_path/'in'; src.mkdir(); photo.crop((0, 0, 77, 53)).save(src/'a.png')
+    for name, (_, scale) in archs.items():
+        r = subprocess.run(['lesson7ext-restore', str(src), '--out', str(tmp_path/name), '--model', str(arch_dir/name), '--quiet'],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, (name, r.stderr)
+        assert Image.open(tmp_path/name/'a.png').size == (77 * scale, 53 * scale), name
+
+def test_unknown_file_is_one_line_exit_2(tmp_path):
+    torch.save({'conv.weight': torch.zeros(4, 3, 3, 3)}, tmp_path/'mystery.pth')
+    Image.new('RGB', (32, 32)).save(tmp_path/'a.png')
+    r = subprocess.run(['lesson7ext-restore', str(tmp_path/'a.png'), '--out', str(tmp_path/'o'), '--model', str(tmp_path/'mystery.pth')],
+                       capture_output=True, text=True, timeout=300)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and 'mystery.pth' in lines[0] and 'no architecture spandrel' in lines[0], r.stderr
+
+def test_twenty_steps_lower_the_loss_and_the_file_reloads(files, tmp_path):
+    "fastai fine-tunes a published net: 20 steps lower the validation loss; the exported file gives the learner's outputs."
+    from lesson7ext.data import restoration_dls
+    from lesson7ext.train import restoration_learner
+    from lesson7ext.zoo import export_restorer
+    torch.manual_seed(0)
+    dls = restoration_dls(sample_photos()[:6], 'lesson7', size=48, bs=4, valid_pct=0.34, epoch_size=80)
+    learn = restoration_learner(dls, init=files/'dncnn_color.pth', precision='fp32', guard=False)
+    before = learn.validate()[0]
+    learn.fit(1, 1e-3)                                         # 80 crops in batches of 4: 20 steps
+    assert learn.train_iter == 20
+    after = learn.validate()[0]
+    assert after < before, (before, after)
+    f = export_restorer(learn, tmp_path/'ft.safetensors', card=dict(steps=20))
+    back, x = load_restorer(f), dls.one_batch()[0][:2].cpu()
+    learn.model.eval()
+    with torch.no_grad(): assert (back(x) - learn.model(x)).abs().max() < 1e-5
