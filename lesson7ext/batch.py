@@ -30,21 +30,21 @@ def restore_files(model, # A shipped model's name, a model file from `lesson7ext
                   quality:int=None, # For the default `apply`: the JPEG quality `restore` assumes (default: each file's)
                  ) -> dict:
     "Restore every image in `inputs` into its own file under `out` (`output_names`), ICC profile and EXIF kept; several processes share the files; `notes`: lines worth saying."
-    from lesson7ext.restore import restore, cached_restorer, tiling_note
+    from lesson7ext.restore import restore, cached_restorer, run_notes
     init_distributed()
     m = cached_restorer(model) if isinstance(model, (str, Path)) else model  # a name or file: loaded once per process (the page's requests)
     custom, apply = apply, apply or (lambda img, m: restore(img, m, tile=tile or None, strength=strength, progress=progress, quality=quality))
     pairs, skipped = output_names(inputs, out, ext, videos=video is not None)
     written, failed, notes = [], [], []
+    say = notes.append if quiet else lambda l: (notes.append(l), print(l, file=sys.stderr))
     for f, dst in track(my_share(pairs), show=not quiet and is_main()):  # under `accelerate launch`: this rank's share
         try:
             if video is not None and is_video(f):  # frames in batches, audio copied, resumable (`lesson7ext.video`)
                 from lesson7ext.video import restore_video
-                say = notes.append if quiet else lambda l: (notes.append(l), print(l, file=sys.stderr))
                 written.append(str(restore_video(f, dst, m, strength, custom, tile=tile, quiet=quiet, say=say, **video)))
                 continue
             img = open_image(f, rgb=False)
-            if custom is None: notes += [f'{f.name}: {n}' for n in [tiling_note(m, img.size, tile)] if n]
+            for n in run_notes(m, img, tile) if custom is None else []: say(f'{f.name}: {n}')
             res = apply(img, m)
         except BadImage as e:
             failed.append((str(f), str(e)))

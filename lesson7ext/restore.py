@@ -23,7 +23,7 @@ from .zoo import load_restorer, model_file
 
 # %% auto #0
 __all__ = ['whole_mp', 'ijg_tables', 'jpeg_quality', 'estimate_jpeg_quality', 'image_quality', 'jpeg_grid_table',
-           'jpeg_consistent', 'restore_tensor', 'default_strength', 'cached_restorer', 'run_advice', 'tiling_note',
+           'jpeg_consistent', 'restore_tensor', 'default_strength', 'cached_restorer', 'run_advice', 'run_notes',
            'restore_batch', 'restore']
 
 # %% ../nbs/04a_restore.ipynb #2aa0654c
@@ -215,13 +215,16 @@ def run_advice(model:nn.Module, # A restoration model; a published one carries `
     if precision == 'auto' and not getattr(model, 'supports_bf16', True): precision = 'fp32'
     return tile, overlap, precision, note
 
-def tiling_note(model:nn.Module, # A restoration model
-                size:tuple, # `(w, h)` of the image it will restore
-                tile:int=512, # The tile size asked for
-               ) -> str:
-    "The line `run_advice` has about running `model` on an image of `size`, or `None` (what `restore_files` reports)."
+def run_notes(model:nn.Module, # A restoration model
+              img:Image.Image, # The image it will restore
+              tile:int=512, # The tile size asked for
+             ) -> list:
+    "The lines worth saying about running `model` on `img` (what `restore_files` reports): tiling it would rather not have, a grey net on a colour photo."
     pre = getattr(model, 'scale', 1) // getattr(model, 'upscales', 1)  # the package's x4 sees the upscaled image
-    return run_advice(model, tile, 96, 'auto', size[0] * size[1] * pre * pre)[3]
+    notes = [run_advice(model, tile, 96, 'auto', img.width * img.height * pre * pre)[3]]
+    if getattr(model, 'n_in', 3) == 1 and img.mode not in gray_modes:
+        notes.append(f"{getattr(model, 'arch', 'the model')} is a grey model: it restored the luma, and the colour is the photo's own")
+    return [n for n in notes if n]
 
 # %% ../nbs/04a_restore.ipynb #93a2b5f4
 def restore_batch(model:nn.Module, # A restoration model (from `load_restorer`, or `learn.model`)

@@ -214,9 +214,10 @@ def test_architecture_runs_as_spandrel_does(arch_dir, photo, name):
 def test_every_architecture_through_the_cli(arch_dir, photo, tmp_path):
     src = tmp_path/'in'; src.mkdir(); photo.crop((0, 0, 77, 53)).save(src/'a.png')
     for name, (_, scale) in archs.items():
-        r = subprocess.run(['lesson7ext-restore', str(src), '--out', str(tmp_path/name), '--model', str(arch_dir/name), '--quiet'],
+        r = subprocess.run(['lesson7ext-restore', str(src), '--out', str(tmp_path/name), '--model', str(arch_dir/name)],
                            capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, (name, r.stderr)
+        assert ('a.png: DRUNet is a grey model' in r.stderr) == ('gray' in name), (name, r.stderr)  # said in one line
         assert Image.open(tmp_path/name/'a.png').size == (77 * scale, 53 * scale), name
 
 def test_unknown_file_is_one_line_exit_2(tmp_path):
