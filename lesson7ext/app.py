@@ -147,12 +147,13 @@ def take(self:Workspace, uploads:list, job:Path, max_mb:float=100, max_mp:float=
     return files, skipped, notes, names
 
 @patch
-def discard(self:Workspace, path):
-    "Remove an uploaded file and the folders gradio made for it (up to `cache`)."
+def discard(self:Workspace, path, min_age:float=0.):
+    "Remove an uploaded file written at least `min_age` seconds ago, and the folders gradio made for it (up to `cache`) that are empty and as old."
     p = Path(path)
+    if file_age(p) < min_age: return  # looked at again just before: a new upload of the same bytes may have taken its place
     p.unlink(missing_ok=True)
     for d in p.parents:
-        if d == self.cache or self.cache not in d.parents: break
+        if d == self.cache or self.cache not in d.parents or file_age(d) < min_age: break  # a new upload may be about to use it
         try: d.rmdir()
         except OSError: break
 
@@ -168,7 +169,7 @@ def release(self:Workspace):
         if not self.idle(): return
         gone = {u for u in self.pending if file_age(u) >= self.grace}
         self.pending -= gone
-    for u in gone: self.discard(u)
+    for u in gone: self.discard(u, self.grace)
 
 @patch
 def sweep(self:Workspace):
@@ -182,8 +183,18 @@ def sweep(self:Workspace):
     age = max(self.ttl, self.grace)  # an upload (or one being written) is cached too: its request may not have joined the queue yet
     try: cached = [f for f in self.cache.rglob('*') if f.is_file()] if self.idle() else []
     except OSError: cached = []  # a folder removed while walking (a request's `discard`): the next sweep sees the rest
-    for f in cached:
-        if file_age(f) >= age: self.discard(f)
+    for f in cached: self.discard(f, age)
+    self.prune(age)
+
+@patch
+def prune(self:Workspace, age:float):
+    "Remove gradio's empty folders unchanged for `age` seconds, when idle (`discard` leaves a fresh one: gradio may be renaming an upload into it)."
+    try: dirs = sorted((d for d in self.cache.rglob('*') if d.is_dir()), key=lambda d: len(d.parts), reverse=True) if self.idle() else []
+    except OSError: dirs = []
+    for d in dirs:
+        if file_age(d) >= age:
+            try: d.rmdir()
+            except OSError: pass  # not empty
 
 # %% ../nbs/11_app.ipynb #36bd0689
 def preview(src, # An image file
