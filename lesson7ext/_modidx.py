@@ -709,5 +709,6 @@ d = { 'settings': { 'branch': 'main',
                                 'lesson7ext.zoo.model_card': ('zoo.html#model_card', 'lesson7ext/zoo.py'),
                                 'lesson7ext.zoo.model_config': ('zoo.html#model_config', 'lesson7ext/zoo.py'),
                                 'lesson7ext.zoo.model_file': ('zoo.html#model_file', 'lesson7ext/zoo.py'),
+                                'lesson7ext.zoo.model_stats': ('zoo.html#model_stats', 'lesson7ext/zoo.py'),
                                 'lesson7ext.zoo.published_source': ('zoo.html#published_source', 'lesson7ext/zoo.py'),
                                 'lesson7ext.zoo.shipped_models': ('zoo.html#shipped_models', 'lesson7ext/zoo.py')}}}

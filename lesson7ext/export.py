@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 import lesson7ext
-from .zoo import load_restorer
+from .zoo import load_restorer, model_stats
 
 # %% auto #0
 __all__ = ['InferenceGraph', 'onnx_check', 'export_onnx', 'quiet_loggers']
@@ -27,7 +27,7 @@ class InferenceGraph(nn.Module):
         self.scale = int(getattr(model, 'scale', 1))
         self.pre = 1 if getattr(model, 'upscales', 1) > 1 else self.scale  # the package's `x4` is given the bicubic upscale
         self.mult = int(getattr(model, 'size_multiple', 32))
-        mean, std = (torch.tensor(s, dtype=torch.float32)[None, :, None, None] for s in getattr(model, 'stats', ((0.,) * 3, (1.,) * 3)))
+        mean, std = (torch.tensor(s, dtype=torch.float32)[None, :, None, None] for s in model_stats(model))  # as `restore_tensor` normalises
         self.register_buffer('mean', mean, persistent=False)
         self.register_buffer('std', std, persistent=False)
         self.eval()

@@ -86,9 +86,10 @@ class PublishedRestorer(nn.Module):
         return o[..., :h * self.scale, :w * self.scale]
 
     def forward(self, x):
-        mean, std = (x.new_tensor(s)[:, None, None] for s in self.stats)
         plain = self.stats == identity_stats
-        if not plain: x = x * std + mean  # fine-tuning: the loaders' normalised images in, the same out
+        if not plain:  # fine-tuning: the loaders' normalised images in, the same out
+            mean, std = (x.new_tensor(s)[:, None, None] for s in self.stats)
+            x = x * std + mean
         if self.n_in == 3 or x.shape[1] == self.n_in: o = self.run(x)
         else:
             y = _luma(x)

@@ -6,20 +6,17 @@ Docs: https://lesson7ext.github.io/lesson7ext/restore.html.md"""
 
 # %% ../nbs/04a_restore.ipynb #b3c84e59
 from __future__ import annotations
-import io, warnings
+import io
 from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
 from fastcore.basics import ifnone
-with warnings.catch_warnings():
-    warnings.simplefilter('ignore', FutureWarning)
-    from fastai.vision.all import imagenet_stats
 from .degrade import resize
 from .images import to_rgb, gray_modes
 from .precision import resolve_precision, precision_autocast
-from .zoo import load_restorer, model_file
+from .zoo import load_restorer, model_file, model_stats
 
 # %% auto #0
 __all__ = ['whole_mp', 'ijg_tables', 'jpeg_quality', 'estimate_jpeg_quality', 'image_quality', 'jpeg_grid_table',
@@ -146,7 +143,7 @@ def restore_tensor(model:nn.Module, # Restoration model working on normalised im
                   ) -> torch.Tensor:
     "Restore `x` with `model` tile by tile (each tile of a batch in one forward pass); returns `x`'s shape in `[0,1]`."
     dev, u = next(model.parameters()).device, getattr(model, 'upscales', 1)  # `upscales`: a published SR net makes the larger image itself
-    mean, std = (torch.tensor(s, device=dev)[:, None, None] for s in (stats or getattr(model, 'stats', None) or imagenet_stats))
+    mean, std = (torch.tensor(s, device=dev)[:, None, None] for s in (stats or model_stats(model)))
     fmt = torch.channels_last if _channels_last(model, precision, dev) else torch.contiguous_format
     mult = getattr(model, 'size_multiple', 32)
     H, W = x.shape[-2:]
@@ -247,7 +244,7 @@ def restore_batch(model:nn.Module, # A restoration model (from `load_restorer`, 
     at = getattr(model, 'at_quality', None)
     try:
         with at(quality) if at else nullcontext():
-            y = restore_tensor(model, x, tile, overlap, getattr(model, 'stats', None) or imagenet_stats, precision, progress)
+            y = restore_tensor(model, x, tile, overlap, None, precision, progress)
     finally: model.train(was)
     x = up(x)  # what `strength` blends towards, at the output's size
     if table is not None: y = jpeg_consistent(x, y, table)

@@ -23,8 +23,8 @@ import lesson7ext
 # %% auto #0
 __all__ = ['weights_dir', 'shipped_names', 'loss_names', 'ModelConfig', 'Configured', 'RestoreUnetConfig', 'RestoreUnet',
            'LayerNorm2d', 'NafBlock', 'NafUnetConfig', 'NafUnet', 'model_config', 'LessonUnetConfig', 'build_model',
-           'PublishedConfig', 'keep_published_config', 'published_source', 'loader_stats', 'export_restorer',
-           'shipped_models', 'model_file', 'load_restorer', 'model_card', 'card_rows']
+           'PublishedConfig', 'keep_published_config', 'published_source', 'loader_stats', 'model_stats',
+           'export_restorer', 'shipped_models', 'model_file', 'load_restorer', 'model_card', 'card_rows']
 
 # %% ../nbs/04_zoo.ipynb #09151a2f
 @dataclass
@@ -304,6 +304,10 @@ def loader_stats(dls) -> tuple:
     norm = loader_normalize(dls) if dls is not None else None
     return (norm.mean.flatten().tolist(), norm.std.flatten().tolist()) if norm is not None else imagenet_stats
 
+def model_stats(model:nn.Module) -> tuple:
+    "The `(mean, std)` `model`'s inputs are normalised with: its `stats` (a loaded file's, a published net's identity), else ImageNet's (`restoration_dls`')."
+    return getattr(model, 'stats', None) or imagenet_stats
+
 # %% ../nbs/04_zoo.ipynb #0dc2b895
 def export_restorer(learn, # A `Learner` from `restoration_learner` (or a model)
                     path, # Output `.safetensors` file
@@ -316,7 +320,8 @@ def export_restorer(learn, # A `Learner` from `restoration_learner` (or a model)
     cfg = model_config(model)
     scale = ifnone(scale, getattr(getattr(learn, 'dls', None), 'scale', getattr(model, 'scale', 1)))
     sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    if published_source(model): card = {**(card or {}), 'published': published_source(model)}  # what it was fine-tuned from
+    src = published_source(model)
+    if src: card = {**(card or {}), 'published': src}  # what it was fine-tuned from
     meta = dict(config=cfg, scale=int(scale), stats=[list(map(float, s)) for s in loader_stats(getattr(learn, 'dls', None))], version=lesson7ext.__version__, card=card)
     if is_main(): save_safetensors(sd, path, metadata={'lesson7ext': json.dumps(meta), 'sha256': _digest(sd)})
     if sync: barrier()
