@@ -1,6 +1,14 @@
 """Video: frame-by-frame against stabilized, speed and memory, in one run.
 
     python bench/video.py [--data ../shared/data] [--frames 60] [--crf 35]
+    python bench/video.py --codec [--frames 30] [--codec-crfs 23,30,35,40] [--strip PNG]
+
+Codec damage (`--codec`, issue 31): clean clips the `video` model never trained on (cockatoo.mp4's last --frames frames,
+realshort.mp4, a pan over CSet5's baby) made into H.264 at each CRF, then: the input; `photo` as the video path ran it
+before (strength from the noise the frames show); `lesson7ext-restore`'s path now (the codec picks `video`, the
+strength from the stream, re-encoded at --crf 18 without and with the Stabilizer); and the `video` model's frames alone,
+not re-encoded, each frame alone (neighbours missing) and with its neighbours. Columns: PSNR against the clean frames,
+its gain over the input, the worst frame's gain, the temporal error, frames/s (2 threads here; 1280x720 for cockatoo).
 
 Stability (restoration): the first --frames frames of `video/cockatoo.mp4` (1280x720) and all of `realshort.mp4`
 (320x240) are the clean clips; their crappy copies are H.264 at CRF --crf, and a dim camera's (gaussian noise sigma 10,
@@ -15,6 +23,7 @@ fresh process restoring 30 and 280 frames of a 320x240 clip."""
 import argparse, json, resource, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np, av, cv2
+from PIL import Image
 
 root = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(root))
@@ -107,15 +116,81 @@ def colorization(name, clean, tmp, rate, shown):
     shown[f'{name}_col'].append(clean)
     return rows
 
+# Codec damage (issue 31). Published gains on the MFQEv2 test set (HEVC at QP 37, 18 sequences), their papers' numbers, not runs:
+PUBLISHED = [('DnCNN, one frame (Zhang et al., TIP 2017; as MFQE 2.0 reports it, Guan et al., TPAMI 2019)', 0.42),
+             ('STDF, 7 frames (Deng et al., AAAI 2020)', '0.5-0.8'), ('BasicVSR++ (Chan et al., CVPRW 2022)', 1.08)]
+CODEC_CRFS = (23, 30, 35, 40)
+
+def heldout_clips(data, frames=30):
+    "The clean clips the codec rows score, never trained on: cockatoo's last `frames` frames (`video` trained on its first 60 %), realshort, a pan over CSet5's baby."
+    from lesson7ext.degrade import pan_frames
+    baby = np.asarray(Image.open(Path(data)/'CSet5'/'baby.png').convert('RGB'))
+    pan = [f[48:304, 48:432] for f in pan_frames(baby, (1.3, 0.6), 30, (480, 352))]  # 384x256, the reflected border cut off
+    return dict(cockatoo=(read(Path(data)/'video'/'cockatoo.mp4')[-frames:], 20), realshort=(read(Path(data)/'video'/'realshort.mp4'), 30), baby_pan=(pan, 25))
+
+def model_frames(m, x, neighbours=True, batch=4):
+    "The `video` model's frames alone (no re-encoding): with the neighbours aligned, or each frame alone (its neighbours missing)."
+    from lesson7ext.video import restore_windows
+    if not neighbours: return [np.clip(np.round(restore_windows(m, [f])[0]), 0, 255).astype(np.uint8) for f in x]
+    out = []
+    for i in range(0, len(x), batch):
+        ys = restore_windows(m, x[i:i + batch], x[i - 1] if i else None, x[i + batch] if i + batch < len(x) else None)
+        out += [np.clip(np.round(y), 0, 255).astype(np.uint8) for y in ys]
+    return out
+
+def codec_rows(name, clean, rate, crf, tmp, m):
+    "Rows for one clip at one CRF: (label, PSNR, worst frame's gain, temporal error, frames/s)."
+    crappy = write(clean, tmp/f'{name}_crf{crf}.mp4', crf, rate)
+    x = read(crappy)
+    score = lambda out: (np.mean([psnr(a, c) for a, c in zip(out, clean)]), min(psnr(a, c) - psnr(b, c) for a, b, c in zip(out, x, clean)), temporal_error(out, clean))
+    rows, shown = [('input', *score(x), None)], [x]
+    for label, kw in (('photo (before: video_strength)', dict(model='photo')), ('video, neighbours (lesson7ext-restore, stabilize none)', dict(model='auto', stabilize='none')),
+                      ('video, neighbours, stabilized (output)', dict(model='auto', stabilize='output'))):
+        out, secs = run(crappy, tmp/f'{name}_{crf}_{label[:5]}_{kw.get("stabilize")}.mp4', **kw)
+        rows.append((label, *score(out), len(out) / secs))
+        if label.startswith(('photo', 'video, neighbours (')): shown.append(out)
+    for label, nb in (('video model alone, one frame', False), ('video model alone, neighbours', True)):
+        t0 = time.perf_counter(); out = model_frames(m, x, nb)
+        rows.append((label, *score(out), len(out) / (time.perf_counter() - t0)))
+    return rows, shown + [clean]
+
+def codec_strip(shown, dst, t=10, box=(560, 200, 880, 400)):
+    "Frame t of cockatoo at CRF 35, cropped to `box`: input, photo, video, clean."
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    fig, axs = plt.subplots(1, 4, figsize=(16, 3.1))
+    for ax, clip, title in zip(axs, shown, ['H.264 CRF 35', 'photo (strength from the noise)', 'video (neighbours)', 'clean']):
+        x0, y0, x1, y1 = box
+        ax.imshow(clip[t][y0:y1, x0:x1]); ax.set_axis_off(); ax.set_title(f'{title}, frame {t}', fontsize=10)
+    fig.tight_layout(); fig.savefig(dst, dpi=72); plt.close(fig)
+
+def codec(data, frames, crfs=CODEC_CRFS, strip_to=None):
+    "The codec table: every held-out clip at every CRF."
+    from lesson7ext.restore import cached_restorer
+    from lesson7ext.video import encoder_options
+    m, tmp = cached_restorer('video'), Path(tempfile.mkdtemp())
+    print(f"\n## Codec damage: H.264 (x264 medium) at CRF {', '.join(map(str, crfs))}; clean clips never trained on\n")
+    print("| clip | CRF | output | PSNR (dB) | gain | worst frame's gain | temporal error | frames/s |\n|---|---|---|---|---|---|---|---|")
+    for name, (clean, rate) in heldout_clips(data, frames).items():
+        for crf in crfs:
+            rows, shown = codec_rows(name, clean, rate, crf, tmp, m)
+            if strip_to and name == 'cockatoo' and crf == 35: codec_strip(shown, strip_to)
+            for label, ps, worst, te, fps in rows:
+                print(f"| {name} {clean[0].shape[1]}x{clean[0].shape[0]} | {crf} | {label} | {ps:.2f} | {ps - rows[0][1]:+.2f} | {worst:+.2f} | {te:.3f} | {'' if fps is None else f'{fps:.2f}'} |", flush=True)
+    mem = memory(tmp, 'video')
+    print(f"\nMemory, `video` at strength 1 on a 320x240 clip: peak RSS {mem[30]:.0f} MB for 30 frames, {mem[280]:.0f} MB for 280 ({mem[280] / mem[30]:.3f}x)")
+    print("\nPublished, MFQEv2 test set, HEVC QP 37 (their numbers):\n")
+    for n, g in PUBLISHED: print(f"- {n}: +{g} dB")
+
 MEM = """import resource, sys; from lesson7ext.video import restore_video
-restore_video(sys.argv[1], sys.argv[2], 'photo', quiet=True)
+restore_video(sys.argv[1], sys.argv[2], sys.argv[3], strength=1., quiet=True)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"""
 
-def memory(tmp):
+def memory(tmp, model='photo'):
+    "Peak RSS (MB) of a fresh process restoring 30 and 280 frames of a 320x240 clip with `model` at strength 1."
     out = {}
     for n in (30, 280):
         clip = synthetic_clip(tmp/f'mem{n}.mp4', n=n, size=(320, 240), rate=30, gop=30, audio=True)
-        r = subprocess.run([sys.executable, '-c', MEM, str(clip), str(tmp/f'mem{n}_out.mp4')], capture_output=True, text=True, check=True)
+        r = subprocess.run([sys.executable, '-c', MEM, str(clip), str(tmp/f'mem{n}_{model}_out.mp4'), model], capture_output=True, text=True, check=True)
         out[n] = float(r.stdout.split()[-1])
     return out
 
@@ -125,7 +200,10 @@ def main():
     p.add_argument('--frames', type=int, default=60, help='frames of cockatoo.mp4 (720p) to use')
     p.add_argument('--crf', type=int, default=35)
     p.add_argument('--strip', default=None, help='write the before/after strip of frames here (PNG)')
+    p.add_argument('--codec', action='store_true', help='only the codec table (issue 31): the `video` model against the input and `photo`')
+    p.add_argument('--codec-crfs', default=','.join(map(str, CODEC_CRFS)))
     a = p.parse_args()
+    if a.codec: return codec(a.data, a.frames, [int(c) for c in a.codec_crfs.split(',')], a.strip)
     tmp = Path(tempfile.mkdtemp())
     clips = dict(cockatoo=(read(Path(a.data)/'video'/'cockatoo.mp4', a.frames), 20), realshort=(read(Path(a.data)/'video'/'realshort.mp4'), 30))
     shown = {}

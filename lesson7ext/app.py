@@ -311,7 +311,7 @@ def model_choices(models=None, # A folder of model files (`lesson7ext-train`, `e
     "The Restore tab's models as `(label, value)`: the shipped restorers with their card's inputs line, then the files in `models`."
     have, out = shipped_models(), []
     for n in shipped_names:
-        if n in ('x4', 'colorize') or n not in have: continue  # their own tabs
+        if n in ('x4', 'colorize', 'video') or n not in have: continue  # their own tabs (`video`: films only)
         c = model_card(n)
         out.append((f"{n}: {c.get('inputs') or c.get('task', '')}", n))
     for f in sorted(Path(models).glob('*')) if models else []:
@@ -408,7 +408,7 @@ def crappify_tab(ws:Workspace, **limits):
 # %% ../nbs/11_app.ipynb #30bee9ef
 def video_job(ws:Workspace, # The page's workspace
               upload, # The uploaded video (a path in gradio's cache)
-              model:str='photo', # A shipped model's name or a model file (`colorize` colorizes)
+              model:str='auto', # A shipped model's name or a model file (`colorize` colorizes); 'auto': the video's codec picks (`video_model_for`)
               crf:int=18, # H.264 quality
               progress=None, # `progress((done, total), desc=...)`: a `gr.Progress`
               **limits, # `max_mb`, `max_mp`
@@ -417,7 +417,8 @@ def video_job(ws:Workspace, # The page's workspace
     from lesson7ext.gan import colorize
     cb = (lambda i, n: progress((i, n), desc='frames')) if progress is not None else None
     col = (lambda img, m: colorize(img, m, 21)) if model == 'colorize' else None
-    apply = lambda fs, out: restore_files(model, fs, out, quiet=True, apply=col, video=dict(crf=int(crf), progress=cb))
+    opts = dict(crf=int(crf), progress=cb, **({'model': 'auto'} if model == 'auto' else {}))
+    apply = lambda fs, out: restore_files('photo' if model == 'auto' else model, fs, out, quiet=True, apply=col, video=opts)
     return run_job(ws, [upload] if upload else [], apply, 'restored', answer=video_outputs, **limits)
 
 def video_outputs(job, written, skipped, notes, verb):
@@ -431,7 +432,7 @@ def video_tab(ws:Workspace, models=None, **limits):
     with gr.Row():
         with gr.Column():
             file = gr.File(label='video (mp4, mov, mkv, webm, avi, animated GIF)', type='filepath')
-            ch = model_choices(models) + [('x4: four times the size', 'x4'), ('colorize: black-and-white films', 'colorize')]
+            ch = [('auto: video for compressed films (H.264, H.265, MPEG-4, VP9), else photo', 'auto'), ('video: compressed films, with the neighbouring frames', 'video')] + model_choices(models) + [('x4: four times the size', 'x4'), ('colorize: black-and-white films', 'colorize')]
             model = gr.Dropdown(ch, value=ch[0][1], label='model')
             crf = gr.Slider(12, 35, value=18, step=1, label='H.264 quality (CRF: lower is better and bigger; 18 looks like the source)')
             go = gr.Button('Restore video', variant='primary')

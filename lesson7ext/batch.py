@@ -26,7 +26,7 @@ def restore_files(model, # A shipped model's name, a model file from `lesson7ext
                   ext:str='auto', # Output format: 'auto' (the input's), 'png' or 'jpg'
                   strength:float=None, # For the default `apply`: `restore`'s strength (default: the model's card, by each JPEG's quality)
                   progress=None, # For the default `apply`: `restore`'s per-tile callback `progress(done, total)`
-                  video:dict=None, # `restore_video`'s options (`crf`, `stabilize`...) to restore the videos among `inputs` too; `None`: images only
+                  video:dict=None, # `restore_video`'s options (`crf`, `stabilize`, `model='auto'` to let each video's codec pick...) to restore the videos among `inputs` too; `None`: images only
                   quality:int=None, # For the default `apply`: the JPEG quality `restore` assumes (default: each file's)
                  ) -> dict:
     "Restore every image in `inputs` into its own file under `out` (`output_names`), ICC profile and EXIF kept; several processes share the files; `notes`: lines worth saying."
@@ -41,7 +41,7 @@ def restore_files(model, # A shipped model's name, a model file from `lesson7ext
         try:
             if video is not None and is_video(f):  # frames in batches, audio copied, resumable (`lesson7ext.video`)
                 from lesson7ext.video import restore_video
-                written.append(str(restore_video(f, dst, m, strength, custom, tile=tile, quiet=quiet, say=say, **video)))
+                written.append(str(restore_video(f, dst, strength=strength, apply=custom, tile=tile, quiet=quiet, say=say, **{'model': m, **video})))
                 continue
             img = open_image(f, rgb=False)
             for n in run_notes(m, img, tile) if custom is None else []: say(f'{f.name}: {n}')

@@ -186,7 +186,7 @@ def _load_model(model, list_models_, inputs):
 
 def restore_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders to restore
                 out:str='restored', # Output folder
-                model:str='photo', # A shipped model (photo: ordinary photos, the default; lesson7, realistic, x4), a model file from lesson7ext-train, or a published one (FBCNN, SCUNet, SwinIR... .pth)
+                model:str=None, # A shipped model (photo: ordinary photos; video: compressed video; lesson7, realistic, x4), a model file from lesson7ext-train, or a published one (FBCNN, SCUNet, SwinIR... .pth); default: photo, and for a video the one its codec calls for (video for H.264, H.265, MPEG-4, VP9)
                 strength:float=None, # 0: each input unchanged, 1: the model's full correction (default: its card's, by each JPEG's quality)
                 jpeg_quality:int=None, # The JPEG quality to assume for every photo, 1-100 (default: each file's own, from its tables): the strength's, and FBCNN's quality input (for photos compressed twice, give the worse)
                 tile:int=512, # Tile size in pixels (0: whole image at once)
@@ -202,8 +202,9 @@ def restore_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders
     if strength is not None and not 0 <= strength <= 1: raise UsageError(f"--strength must be between 0 and 1, got {strength}")
     if jpeg_quality is not None and not 1 <= jpeg_quality <= 100: raise UsageError(f"--jpeg-quality must be between 1 and 100, got {jpeg_quality}")
     _check_ext(ext)
-    m = _load_model(model, list_models, inputs)
+    m = _load_model(model or 'photo', list_models, inputs)
     if m is None: return 0
+    if model is None: video['model'] = 'auto'  # each video's codec picks its model (`video_model_for`)
     return _files_report(restore_files(m, inputs, out, tile, quiet, ext=ext, strength=strength, video=video, quality=jpeg_quality), out, 'restore')
 
 def restore_cli():

@@ -14,10 +14,10 @@ from PIL import Image, ImageDraw, ImageFont
 from .images import pil2tensor, tensor2pil
 
 # %% auto #0
-__all__ = ['resize_methods', 'pil_resample', 'resize_kernels', 'to_u8', 'as_batch', 'pixel_op', 'resample_weights',
+__all__ = ['resize_methods', 'pil_resample', 'resize_kernels', 'codec_libs', 'to_u8', 'as_batch', 'pixel_op', 'resample_weights',
            'resample_matrix', 'target_size', 'resize', 'resample_apply', 'jpeg_bytes', 'jpeg', 'shift_image',
-           'h264_rgb', 'h264', 'text_mask', 'watermark', 'gaussian_kernel', 'blur', 'gaussian_noise', 'poisson_noise',
-           'to_grayscale']
+           'pan_frames', 'codec_frames', 'h264_rgb', 'h264', 'text_mask', 'watermark', 'gaussian_kernel', 'blur',
+           'gaussian_noise', 'poisson_noise', 'to_grayscale']
 
 # %% ../nbs/01_degrade.ipynb #0be61b01
 def to_u8(x): return x.clamp(0, 1).mul(255).round().to(torch.uint8)
@@ -179,6 +179,42 @@ def shift_image(a:np.ndarray, # `(H,W,C)` array
     p = np.pad(a, ((m, m), (m, m), (0, 0)), mode='edge')
     return p[m - dy:m - dy + h, m - dx:m - dx + w]
 
+# %% ../nbs/01_degrade.ipynb #eef3e5ca
+def pan_frames(a:np.ndarray, # `(H,W,3)` uint8 photo, larger than `size` by the pan
+               motion:tuple, # `(dx,dy)` pixels the scene moves per frame (fractions too)
+               n:int, # Frames
+               size:tuple=None, # `(w,h)` of the frames, cut from the top left (default: the photo's)
+              ) -> list:
+    "`n` frames of `a` moving by `motion` per frame (bicubic, borders reflected), each `size`."
+    import cv2  # OpenCV: only the video paths need it
+    w, h = size or (a.shape[1], a.shape[0])
+    return [cv2.warpAffine(a, np.float32([[1, 0, k * motion[0]], [0, 1, k * motion[1]]]), (w, h),
+                           flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT) for k in range(n)]
+
+# %% ../nbs/01_degrade.ipynb #a0d77fd1
+codec_libs = dict(h264=('libx264', dict(threads='1')), hevc=('libx265', {'x265-params': 'log-level=none:pools=1:frame-threads=1'}))  # codec -> (encoder, its one-thread options)
+
+def codec_frames(frames:list, # `(H,W,3)` uint8 RGB frames, one size (odd sides are padded, then cropped back)
+                 crf:int, # The encoder's constant rate factor: 0 lossless, 23 (x264) / 28 (x265) its default, 51 the worst
+                 codec:str='h264', # 'h264' (x264) or 'hevc' (x265)
+                 preset:str='medium', # The encoder's speed preset
+                ) -> list:
+    "The frames after a round trip through `codec` as one clip (an I-frame, then B- and P-frames), decoded by FFmpeg."
+    import av  # PyAV: only the video and codec paths need it
+    h, w = frames[0].shape[:2]
+    lib, opts = codec_libs[codec]
+    enc = av.CodecContext.create(lib, 'w')
+    enc.width, enc.height, enc.pix_fmt, enc.time_base = w + w % 2, h + h % 2, 'yuv420p', Fraction(1, 25)
+    enc.options = dict(crf=str(int(crf)), preset=preset, **opts)
+    packets = []
+    for k, a in enumerate(frames):
+        a = np.pad(a, ((0, h % 2), (0, w % 2), (0, 0)), mode='edge')  # yuv420p needs even sides
+        f = av.VideoFrame.from_ndarray(np.ascontiguousarray(a), format='rgb24').reformat(format='yuv420p'); f.pts = k
+        packets += enc.encode(f)
+    packets += enc.encode(None)
+    dec = av.CodecContext.create(codec, 'r')
+    return [o.to_ndarray(format='rgb24')[:h, :w] for p in packets + [None] for o in dec.decode(p)]
+
 # %% ../nbs/01_degrade.ipynb #506fc9a5
 def h264_rgb(a:np.ndarray, # `(H,W,3)` uint8 RGB (odd sides are padded, then cropped back)
              crf:int, # x264's constant rate factor: 0 lossless, 23 its default, 51 the worst
@@ -188,22 +224,10 @@ def h264_rgb(a:np.ndarray, # `(H,W,3)` uint8 RGB (odd sides are padded, then cro
              preset:str='medium', # x264's speed preset
             ) -> np.ndarray:
     "Frame `at` of a short H.264 clip (x264 in one thread, FFmpeg's decoder) of `a` moving by `motion`, as `(H,W,3)` uint8."
-    import av  # PyAV: only the video and H.264 paths need it
-    h, w = a.shape[:2]
     at = frames - 1 if at is None else at
-    e = np.pad(a, ((0, h % 2), (0, w % 2), (0, 0)), mode='edge')  # yuv420p needs even sides
-    enc = av.CodecContext.create('libx264', 'w')
-    enc.width, enc.height, enc.pix_fmt, enc.time_base = e.shape[1], e.shape[0], 'yuv420p', Fraction(1, 25)
-    enc.options = dict(crf=str(int(crf)), preset=preset, threads='1')
-    packets = []
-    for k in range(frames):
-        f = av.VideoFrame.from_ndarray(np.ascontiguousarray(shift_image(e, (k - at) * motion[0], (k - at) * motion[1])), format='rgb24')
-        f = f.reformat(format='yuv420p'); f.pts = k
-        packets += enc.encode(f)
-    packets += enc.encode(None)
-    dec = av.CodecContext.create('h264', 'r')
-    out = [o for p in packets + [None] for o in dec.decode(p)]
-    return out[at].to_ndarray(format='rgb24')[:h, :w]
+    out = codec_frames([shift_image(a, (k - at) * motion[0], (k - at) * motion[1]) for k in range(frames)], crf, 'h264', preset)
+    return out[at]
+
 
 # %% ../nbs/01_degrade.ipynb #a079d93f
 @singledispatch

@@ -134,29 +134,31 @@ def _channels_last(model, precision, dev):
 
 @torch.no_grad()
 def restore_tensor(model:nn.Module, # Restoration model working on normalised images
-                   x:torch.Tensor, # Image `(3,H,W)` in `[0,1]`, or a batch `(B,3,H,W)` (a video's frames)
+                   x:torch.Tensor, # Image `(3,H,W)` in `[0,1]`, or a batch `(B,3,H,W)` (a video's frames); a multi-frame model's `(B,3k,H,W)`
                    tile:int=512, # Tile size in pixels (`None` or 0: the whole image at once)
                    overlap:int=96, # Overlap between tiles, blended
                    stats=None, # Normalisation statistics (default: the model's `stats`, else ImageNet's)
                    precision:str='auto', # 'auto': bf16 and channels-last where bf16 is native (2x fp32 here, within 0.005 dB), else fp32; 'fp32', 'bf16', 'fp16' (CUDA)
                    progress=None, # Called as `progress(done, total)` after each tile (a progress bar, the web page's)
                   ) -> torch.Tensor:
-    "Restore `x` with `model` tile by tile (each tile of a batch in one forward pass); returns `x`'s shape in `[0,1]`."
+    "Restore `x` with `model` tile by tile (each tile of a batch in one forward pass); returns `x`'s shape (3 channels) in `[0,1]`."
     dev, u = next(model.parameters()).device, getattr(model, 'upscales', 1)  # `upscales`: a published SR net makes the larger image itself
     mean, std = (torch.tensor(s, device=dev)[:, None, None] for s in (stats or model_stats(model)))
+    k = max(1, x.shape[-3] // len(mean))  # frames stacked on the channels (a video model's neighbours): each normalised alike
+    mi, si = mean.repeat(k, 1, 1), std.repeat(k, 1, 1)
     fmt = torch.channels_last if _channels_last(model, precision, dev) else torch.contiguous_format
     mult = getattr(model, 'size_multiple', 32)
     H, W = x.shape[-2:]
     rnd = lambda v: max(mult, v // mult * mult)  # tiles start on multiples of `mult`: the U-Net is shift-equivariant only for those
     tile = rnd(tile or max(H, W) + mult)
     overlap = min(rnd(overlap) if overlap else 0, tile // 2 // mult * mult)
-    out, wsum = torch.zeros(*x.shape[:-2], H * u, W * u), torch.zeros(1, H * u, W * u)
+    out, wsum = torch.zeros(*x.shape[:-3], x.shape[-3] // k, H * u, W * u), torch.zeros(1, H * u, W * u)
     boxes = [(y0, x0) for y0 in _starts(H, tile, overlap) for x0 in _starts(W, tile, overlap)]
     for i, (y0, x0) in enumerate(boxes, 1):
         t = x[..., y0:y0 + tile, x0:x0 + tile].to(dev)
         h, w = t.shape[-2:]
         ph, pw = (-h) % mult, (-w) % mult
-        inp = ((t - mean) / std if x.ndim == 4 else ((t - mean) / std)[None]).contiguous(memory_format=fmt)
+        inp = ((t - mi) / si if x.ndim == 4 else ((t - mi) / si)[None]).contiguous(memory_format=fmt)
         if ph or pw: inp = F.pad(inp, (0, pw, 0, ph), mode='reflect' if min(h, w) > max(ph, pw) else 'replicate')
         with precision_autocast(precision, dev):
             o = model(inp)
@@ -264,6 +266,7 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
            ) -> Image.Image:
     "Restore PIL `img` with `model` at `strength`; returns an image of the same mode family and `scale` times the size."
     model = cached_restorer(model) if isinstance(model, (str, Path)) else model
+    if getattr(model, 'frames', 1) > 1: raise ValueError("this model restores a video's frames with their neighbours: give it a video (for photos: photo)")
     scale = ifnone(scale, getattr(model, 'scale', 1))
     if quality is not None and not 1 <= quality <= 100: raise ValueError(f"JPEG quality must be between 1 and 100, not {quality}")
     s = strength if strength is not None else default_strength(model, img, quality)  # only then read what the file says

@@ -19,10 +19,11 @@ from .degrade import resize
 from .restore import restore_batch, cached_restorer, default_strength
 
 # %% auto #0
-__all__ = ['stabilizer_defaults', 'video_noise_ramp', 'synthetic_clip', 'BadVideo', 'probe_video', 'plan_segments',
-           'decode_frames', 'avi_stamps', 'frame_rgb', 'Stabilizer', 'flow_back', 'SegmentWriter', 'even',
-           'frame_restorer', 'parts_dir', 'join_segments', 'noise_sigma', 'video_strength', 'auto_strength', 'copyable',
-           'copy_video', 'restore_video']
+__all__ = ['stabilizer_defaults', 'video_noise_ramp', 'codec_sources', 'video_crf_ramp', 'video_bpp_ramp', 'synthetic_clip',
+           'BadVideo', 'probe_video', 'plan_segments', 'decode_frames', 'avi_stamps', 'frame_rgb', 'Stabilizer',
+           'flow_back', 'align_to', 'frame_window', 'SegmentWriter', 'even', 'restore_windows', 'frame_restorer',
+           'parts_dir', 'join_segments', 'noise_sigma', 'video_strength', 'encoder_options', 'video_model_for',
+           'codec_strength', 'auto_strength', 'copyable', 'copy_video', 'restore_video']
 
 # %% ../nbs/05a_video.ipynb #7aae0daa
 def synthetic_clip(dst, # The video file to write (its suffix picks the container)
@@ -33,13 +34,14 @@ def synthetic_clip(dst, # The video file to write (its suffix picks the containe
                    audio:bool=True, # An AAC tone track as well
                    rotation:int=0, # Display rotation (degrees)
                    photo=None, # The image the camera pans over (default: a bundled photo)
+                   crf:int=10, # x264's rate factor (10: nearly lossless)
                   ) -> Path:
     "A small clip for tests and examples: a slow pan over a photo, H.264, with a tone track: made in code, no files needed."
     from lesson7ext.data import sample_photos
     im = Image.open(photo or sample_photos(['coffee'])[0]).convert('RGB')
     im = im.resize((size[0] * 2, round(size[0] * 2 * im.height / im.width)))
     with av.open(str(dst), 'w') as c:
-        v = c.add_stream('libx264', rate=rate, options=dict(crf='10', g=str(gop), keyint_min=str(gop), sc_threshold='0'))
+        v = c.add_stream('libx264', rate=rate, options=dict(crf=str(crf), g=str(gop), keyint_min=str(gop), sc_threshold='0'))
         v.width, v.height, v.pix_fmt = size[0], size[1], 'yuv420p'
         if rotation: v.set_display_rotation(rotation)
         a = c.add_stream('aac', rate=16000) if audio else None
@@ -64,7 +66,7 @@ class BadVideo(BadImage):
 
 def probe_video(src, # A video file
                ) -> dict:
-    "Its video stream: size, rate, time base, rotation, colour, the frames' timestamps and keyframes; or `BadVideo` with one line."
+    "Its video stream: size, rate, time base, rotation, colour, the frames' timestamps and keyframes, codec and bits; or `BadVideo` with one line."
     src = Path(src)
     if not src.exists(): raise BadVideo('file not found')
     if src.stat().st_size == 0: raise BadVideo('empty file (0 bytes)')
@@ -74,15 +76,16 @@ def probe_video(src, # A video file
         if not c.streams.video: raise BadVideo('no video stream')
         vs = c.streams.video[0]
         try:
-            pkts = [(p.pts, p.is_keyframe) for p in c.demux(vs) if p.pts is not None]
+            pkts = [(p.pts, p.is_keyframe, p.size) for p in c.demux(vs) if p.pts is not None]
             c.seek(0)
             first = next(c.decode(vs), None)
         except av.FFmpegError as e: raise BadVideo(f'cannot decode its {vs.codec_context.name} video: {e.strerror or e}')
         if not pkts or first is None: raise BadVideo('no video frames')
-        pts = sorted(p for p, _ in pkts)
+        pts = sorted(p[0] for p in pkts)
         return dict(width=first.width, height=first.height, rate=vs.average_rate or vs.guessed_rate, time_base=vs.time_base,
                     rotation=first.rotation, color_range=first.color_range, colorspace=first.colorspace, pts=pts,
-                    keyframes=sorted(p for p, k in pkts if k), codec=vs.codec_context.name, pix_fmt=first.format.name)
+                    keyframes=sorted(p for p, k, _ in pkts if k), codec=vs.codec_context.name, pix_fmt=first.format.name,
+                    bits=8 * sum(n for _, _, n in pkts))
 
 def plan_segments(info:dict, # From `probe_video`
                   every:int=120, # Frames per segment at least (each starts at a keyframe)
@@ -188,6 +191,31 @@ def __call__(self:Stabilizer, x:np.ndarray, y:np.ndarray) -> np.ndarray:
     lab = _lab(y); lab[..., 1:] = corr
     return _rgb(lab)
 
+# %% ../nbs/05a_video.ipynb #6462ffb0
+def align_to(cur:np.ndarray, # This frame, `(H,W,3)` uint8
+             nb:np.ndarray, # A neighbouring frame (`None`: missing)
+             flow_px:int=640, # Flow is computed at most this wide
+             occlusion:float=24., # Gray levels of mismatch (5x5 mean) at which a pixel keeps none of `nb`
+             cut:float=24., # Mean mismatch that makes a scene cut: `cur` itself
+            ) -> np.ndarray:
+    "`nb` warped onto `cur` along the optical flow, `cur`'s own pixels where they still differ; `cur` at a cut or where `nb` is missing."
+    if nb is None or nb.shape != cur.shape: return cur
+    g, gn = (cv2.cvtColor(a, cv2.COLOR_RGB2GRAY) for a in (cur, nb))
+    m = flow_back(g, gn, flow_px)
+    w = cv2.remap(nb, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    err = cv2.blur(np.abs(cv2.cvtColor(w, cv2.COLOR_RGB2GRAY).astype(np.float32) - g), (5, 5))
+    if err.mean() >= cut: return cur
+    k = np.clip(1 - err / occlusion, 0, 1)[..., None]
+    return np.round(k * w + (1 - k) * cur).astype(np.uint8)
+
+def frame_window(prev:np.ndarray, # The frame before (`None`: none)
+                 cur:np.ndarray, # The frame to restore, `(H,W,3)` uint8
+                 nxt:np.ndarray, # The frame after (`None`: none)
+                 flow_px:int=640, # As `align_to`
+                ) -> np.ndarray:
+    "A video model's input for `cur`: `(H,W,9)` uint8, the previous frame aligned to it, itself, the next aligned."
+    return np.concatenate([align_to(cur, prev, flow_px), cur, align_to(cur, nxt, flow_px)], -1)
+
 # %% ../nbs/05a_video.ipynb #1c2ee8ef
 class SegmentWriter:
     "One segment of the output's video: H.264 yuv420p (no B-frames, so segments join end to end), written under a temporary name, renamed when closed."
@@ -224,24 +252,41 @@ def even(a:np.ndarray) -> np.ndarray:
     h, w = a.shape[:2]
     return np.pad(a, ((0, h % 2), (0, w % 2), (0, 0)), mode='edge') if h % 2 or w % 2 else a
 
+def restore_windows(model, # A multi-frame model (`NafUnet(frames=3)`: a frame with its two neighbours)
+                    frames:list, # `(H,W,3)` uint8 frames, in order
+                    before:np.ndarray=None, # The frame before the first (`None`: none)
+                    after:np.ndarray=None, # The frame after the last
+                    strength:float=1., # 0: the frames, 1: the model's full correction
+                    tile:int=512, # Tile size
+                    precision:str='auto', # As `restore`
+                   ) -> list:
+    "Each frame restored with its neighbours aligned to it (`frame_window`), in one batch: float `(H,W,3)` 0-255."
+    seq = [before] + list(frames) + [after]
+    x = torch.from_numpy(np.stack([frame_window(*seq[i:i + 3]) for i in range(len(frames))])).permute(0, 3, 1, 2).float() / 255.
+    y = restore_batch(model, x, 1., tile, precision=precision)
+    c = x[:, 3 * (model.frames // 2):3 * (model.frames // 2) + 3]
+    return list(((c + strength * (y - c)).permute(0, 2, 3, 1).numpy() * 255.).astype(np.float32))
+
 def frame_restorer(model, # A model from `load_restorer`
                 strength:float=None, # 0-1 (default: the card's, for inputs that are not JPEGs)
                 tile:int=512, # Tile size
                 precision:str='auto', # As `restore`
                 apply=None, # `apply(img, model)` -> image per frame (e.g. `colorize`); default: the restorer in batches
                ):
-    "`f(frames)`: a list of `(H,W,3)` uint8 frames -> `(inputs at the output's size, outputs as float 0-255)`."
+    "`f(frames, before, after)`: a list of `(H,W,3)` uint8 frames (and those around them, for a multi-frame model) -> `(inputs at the output's size, outputs as float 0-255)`."
     s = default_strength(model) if strength is None else strength
     scale = getattr(model, 'scale', 1)
-    def f(frames):
+    def f(frames, before=None, after=None):
         src = frames  # a model that `upscales` itself takes the frames as they are
         if scale != 1: frames = [np.asarray(resize(Image.fromarray(a), scale=scale, method='bicubic')) for a in frames]
         if apply is not None: return frames, [np.asarray(apply(Image.fromarray(a), model).convert('RGB'), dtype=np.float32) for a in frames]
         if s == 0: return frames, [a.astype(np.float32) for a in frames]  # the frames as they are, without running the model
+        if getattr(model, 'frames', 1) > 1: return frames, restore_windows(model, frames, before, after, s, tile, precision)
         x = torch.from_numpy(np.stack(src if getattr(model, 'upscales', 1) > 1 else frames)).permute(0, 3, 1, 2).float() / 255.
         y = restore_batch(model, x, s, tile, precision=precision)
         return frames, list((y.permute(0, 2, 3, 1).numpy() * 255.).astype(np.float32))
     return f
+
 
 # %% ../nbs/05a_video.ipynb #02a37213
 def parts_dir(dst:Path) -> Path:
@@ -259,18 +304,21 @@ def _plan(src, dst, info, settings, every):
     return plan_segments(info, every), d
 
 def _segment(src, seg, k, d, info, fn, stab, size, crf, batch, bar):
-    "Encode segment `k` (`seg` = its timestamps) to `d`, with the stabilizer's state saved beside it."
-    w, buf = SegmentWriter(d/f'seg_{k:05d}.nut', info, size, crf), []
-    def flush():
-        xs, ys = fn([frame_rgb(f) for f in buf])
-        for f, x, y in zip(buf, xs, ys):
+    "Encode segment `k` (`seg` = its timestamps) to `d`, with the stabilizer's state saved beside it; each batch sees the frames around it."
+    w, buf, last = SegmentWriter(d/f'seg_{k:05d}.nut', info, size, crf), [], [None]
+    def flush(nxt):
+        rgb = [r for _, r in buf]
+        xs, ys = fn(rgb, last[0], nxt)
+        last[0] = rgb[-1]
+        for (f, _), x, y in zip(buf, xs, ys):
             same = f.format.name == 'yuv420p' and x.shape == y.shape == (f.height, f.width, 3) and not (f.width % 2 or f.height % 2)
             w.write(even(np.round(stab(x, y) if stab else np.clip(y, 0, 255)).astype(np.uint8)), f.pts, (f, x) if same else None)
         bar(len(buf)); buf.clear()
     for f in decode_frames(src, *seg):
-        buf.append(f)
-        if len(buf) == batch: flush()
-    if buf: flush()
+        r = frame_rgb(f)
+        if len(buf) == batch: flush(r)  # the next batch's first frame is this one's last neighbour
+        buf.append((f, r))
+    if buf: flush(None)
     np.savez(d/f'.state_{k:05d}.npz', **(stab.state() if stab else {}))
     os.replace(d/f'.state_{k:05d}.npz', d/f'state_{k:05d}.npz')
     w.close()
@@ -327,16 +375,54 @@ def video_strength(src, # A video file
     lo, hi = video_noise_ramp
     return float(default_strength(model) * np.clip((np.median(sig) - lo) / (hi - lo), 0., 1.))
 
+
+# %% ../nbs/05a_video.ipynb #92445106
+codec_sources = ('h264', 'hevc', 'mpeg4', 'vp9')  # the codecs whose damage the shipped `video` model undoes
+video_crf_ramp = (18., 23.)  # an x264 / x265 rate factor at which the `video` model starts, and reaches its card's strength
+video_bpp_ramp = (0.3, 0.15)  # without one: the bits per pixel (over all frames) at which it starts, and reaches it
+
+def encoder_options(src, # A video file
+                   ) -> dict:
+    "The settings x264 or x265 wrote into `src`'s stream (`crf`, or `bitrate` for ABR...), with `encoder`; `{}` from other encoders."
+    with av.open(str(src)) as c:
+        for _, p in zip(range(8), c.demux(c.streams.video[0])):
+            b = bytes(p)
+            i = b.find(b' - options: ')
+            enc = next((e for e in ('x264', 'x265') if e.encode() in b[:max(i, 0)]), None)
+            if i >= 0 and enc:
+                text = b[i + 12:].split(b'\x00')[0].decode('ascii', 'replace')
+                return dict(encoder=enc, **dict(t.split('=', 1) for t in text.split() if '=' in t))
+    return {}
+
+def video_model_for(info:dict, # A source's `probe_video`
+                   ) -> str:
+    "The shipped model for a source: `video` for the codecs it undoes (`codec_sources`), else `photo`."
+    return 'video' if info['codec'] in codec_sources else 'photo'
+
+def codec_strength(src, # A video file
+                   info:dict, # Its `probe_video`
+                   model, # A codec model (`video`): its card's strength is the most
+                  ) -> tuple:
+    "`(strength, why)` for a codec model on `src`: from the encoder's rate factor where the stream says it, else from its bits per pixel."
+    opts = encoder_options(src)
+    if 'crf' in opts: v, (lo, hi), why = float(opts['crf']), video_crf_ramp, f"{opts['encoder']} CRF {float(opts['crf']):g}"
+    else:
+        v, (lo, hi) = info['bits'] / (info['width'] * info['height'] * len(info['pts'])), video_bpp_ramp
+        why = f"{v:.3f} bits per pixel"
+    return float(default_strength(model) * np.clip((v - lo) / (hi - lo), 0., 1.)), why
+
 def auto_strength(src, # A video file
                   model, # A model from `load_restorer`
                   strength:float=None, # The strength asked for, if any
                   apply=None, # A per-frame function instead of the restorer (e.g. `colorize`): no strength to choose
                   say=None, # Called with the line saying the strength chosen (e.g. `print`)
+                  info:dict=None, # `src`'s `probe_video` (default: probed)
                  ) -> float:
-    "`strength` if given, else for a restorer at the source's size `video_strength`'s, said to `say`; `None` otherwise."
+    "`strength` if given, else for a restorer at the source's size `codec_strength`'s (a multi-frame codec model) or `video_strength`'s, said to `say`."
     if strength is not None or apply is not None or getattr(model, 'scale', 1) != 1: return strength
-    s = video_strength(src, model)
-    if say: say(f"{Path(src).name}: strength {s:.2f}, from the noise its first frames show" + (': left as it is (--strength 1 forces the model)' if s == 0 else ''))
+    if getattr(model, 'frames', 1) > 1: s, why = codec_strength(src, info or probe_video(src), model)
+    else: s, why = video_strength(src, model), 'the noise its first frames show'
+    if say: say(f"{Path(src).name}: strength {s:.2f}, from {why}" + (': left as it is (--strength 1 forces the model)' if s == 0 else ''))
     return s
 
 # %% ../nbs/05a_video.ipynb #0e25f350
@@ -359,8 +445,8 @@ def copy_video(src, # A video file that is `copyable`
 # %% ../nbs/05a_video.ipynb #8ac8d469
 def restore_video(src, # A video file (mp4, mov, mkv, webm, avi, animated GIF...)
                   dst, # The output video (its folder is created)
-                  model='photo', # A shipped model's name, a model file, or a model from `load_restorer`
-                  strength:float=None, # 0: unchanged, 1: the full correction (default: `video_strength`, the card's by the noise the frames show)
+                  model='auto', # A shipped model's name, a model file, or a model from `load_restorer`; 'auto': by the codec (`video_model_for`)
+                  strength:float=None, # 0: unchanged, 1: the full correction (default: `auto_strength`'s, from the stream or the noise the frames show)
                   apply=None, # `apply(img, model)` -> image per frame instead of the restorer (e.g. `colorize`)
                   stabilize:str='auto', # `Stabilizer`'s mode ('output', 'residual', 'chroma') or 'none'; 'auto': 'chroma' with `apply`, else 'output'
                   crf:int=18, # H.264 quality: lower is better and bigger (18: visually transparent)
@@ -374,14 +460,14 @@ def restore_video(src, # A video file (mp4, mov, mkv, webm, avi, animated GIF...
                   progress=None, # Called as `progress(frames done, frames to do)` after each batch
                  ) -> Path:
     "Restore every frame of `src` into `dst` (H.264, audio and subtitles copied, timestamps and rotation kept), stabilized over time; resumable."
-    info = probe_video(src)
+    info, say = probe_video(src), say or (None if quiet else partial(print, file=sys.stderr))
+    model = video_model_for(info) if model == 'auto' else model
     m = cached_restorer(model) if isinstance(model, (str, Path)) else model
-    strength, sc = auto_strength(src, m, strength, apply, say or (None if quiet else partial(print, file=sys.stderr))), getattr(m, 'scale', 1)
+    strength, sc = auto_strength(src, m, strength, apply, say, info), getattr(m, 'scale', 1)
     if strength == 0 and apply is None and sc == 1 and copyable(src, info): return copy_video(src, dst, info)
-    mode = ('chroma' if apply else 'output') if stabilize == 'auto' else stabilize
-    if strength == 0 and apply is None: mode = 'none'  # the frames as they are: nothing to carry along the flow
+    mode = 'none' if strength == 0 and apply is None else ('chroma' if apply else 'output') if stabilize == 'auto' else stabilize  # 'none': the frames as they are
     settings = dict(model=str(model) if isinstance(model, (str, Path)) else 'in-memory', strength=strength, colorize=apply is not None,
-                    stabilize=mode, crf=crf, tile=tile, every=segment_frames, version=1)
+                    stabilize=mode, crf=crf, tile=tile, every=segment_frames, version=2)
     segs, d = _plan(src, dst, info, settings, segment_frames)
     stab = Stabilizer(mode) if mode in stabilizer_defaults else None
     size = tuple(v * sc + (v * sc) % 2 for v in (info['width'], info['height']))

@@ -163,6 +163,7 @@ class NafUnetConfig(ModelConfig):
     blocks: tuple = (1, 1, 4)
     pool: int = 8
     n_in: int = 3
+    frames: int = 1
     def __post_init__(self): self.blocks = tuple(self.blocks)  # a file's JSON gives a list
 
 # %% ../nbs/04_zoo.ipynb #2761ac9c
@@ -175,12 +176,13 @@ class NafUnet(Configured, nn.Module):
                  blocks:tuple=(1, 1, 4), # NAF blocks per encoder level, the last one the bottom; one per decoder level
                  pool:int=8, # Window of the blocks' channel attention (0: none)
                  n_in:int=3, # Image channels
+                 frames:int=1, # Frames in the input, stacked on the channels (a video's neighbours aligned to the middle one, which is restored)
                 ):
         super().__init__()
         self.keep_config(locals())
         ci, ws = n_in * factor ** 2, [nf * 2 ** i for i in range(len(blocks))]
         self.down, self.up = nn.PixelUnshuffle(factor), nn.PixelShuffle(factor)
-        self.stem = nn.Conv2d(ci, nf, 3, padding=1)
+        self.stem = nn.Conv2d(ci * frames, nf, 3, padding=1)
         self.enc = nn.ModuleList(nn.Sequential(*[NafBlock(w, pool) for _ in range(n)]) for w, n in zip(ws, blocks))
         self.downs = nn.ModuleList(nn.Conv2d(a, b, 2, stride=2) for a, b in zip(ws, ws[1:]))
         self.ups = nn.ModuleList(nn.Sequential(nn.Conv2d(b, 4 * a, 1, bias=False), nn.PixelShuffle(2)) for a, b in zip(ws, ws[1:]))
@@ -198,7 +200,8 @@ class NafUnet(Configured, nn.Module):
             h = enc(h)
             if i < len(self.downs): skips.append(h); h = self.downs[i](h)
         for i in reversed(range(len(self.downs))): h = self.dec[i](self.ups[i](h) + skips[i])
-        return x + self.up(self.head(h))
+        k = self.n_in * (self.frames // 2)  # the middle frame's channels (all of them for one frame)
+        return x[:, k:k + self.n_in] + self.up(self.head(h))
 
 # %% ../nbs/04_zoo.ipynb #cee3eaca
 weights_dir = Path(lesson7ext.__file__).parent/'weights'  # the models shipped in the package (`tools/pretrain.py` writes them)
@@ -328,7 +331,7 @@ def export_restorer(learn, # A `Learner` from `restoration_learner` (or a model)
     return Path(path)
 
 # %% ../nbs/04_zoo.ipynb #405573a9
-shipped_names = ('photo', 'lesson7', 'realistic', 'x4', 'colorize')  # the models `tools/pretrain.py` trains for the package
+shipped_names = ('photo', 'lesson7', 'realistic', 'x4', 'colorize', 'video')  # the models `tools/pretrain.py` trains for the package
 
 def shipped_models() -> dict:
     "The models installed with the package: `{name: path}`."

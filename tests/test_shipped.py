@@ -25,11 +25,14 @@ def test_shipped_file(name):
     card = model_card(name)
     assert card_keys <= set(card) and card['name'] == name, set(card)
     assert card['data']['never'].startswith('CSet5') and card.get('inputs') and card['recipe']['script'] == 'tools/pretrain.py'
-    assert card['scores']['n'] == 5 and np.isfinite(card['scores']['model']['psnr'])
+    if name == 'video':  # held-out clips at CRF 23, 35, 40 (bench/video.py's), not CSet5 photos
+        clips = card['scores']['clips']
+        assert len(clips) == 9 and all(v['model'] > v['input'] for k, v in clips.items() if 'CRF 23' not in k), clips
+    else: assert card['scores']['n'] == 5 and np.isfinite(card['scores']['model']['psnr'])
     assert m.scale == card['recipe']['scale']
 
 @pytest.mark.skipif(not (data/'CSet5').exists(), reason='needs ../shared/data/CSet5')
-@pytest.mark.parametrize('name', [n for n in installed if n != 'colorize'])
+@pytest.mark.parametrize('name', [n for n in installed if n not in ('colorize', 'video')])
 def test_shipped_beats_bicubic(name):
     m = load_restorer(name)
     pairs = heldout_pairs(data/'CSet5', 'realistic' if name == 'photo' else name)

@@ -75,3 +75,25 @@ def test_video_usage_errors(tmp_path):
     for a, words in ((['--crf', '60'], '--crf'), (['--stabilize', 'wobbly'], '--stabilize')):
         r = restore(tmp_path/'x.mp4', '--out', tmp_path/'o', *a)
         assert r.returncode == 2 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+def test_codec_picks_the_model_and_strength(tmp_path):
+    "A film's codec and rate factor choose: the `video` model for H.264 at CRF 40 (better frames), a CRF-18 copy comes back packet for packet, `--model photo` still forces photo."
+    kw = dict(n=24, size=(256, 192), rate=24, gop=24, audio=False)
+    clean = frames(synthetic_clip(tmp_path/'clean.mp4', crf=0, **kw))  # x264 at CRF 0: lossless
+    heavy, light = synthetic_clip(tmp_path/'heavy.mp4', crf=40, **kw), synthetic_clip(tmp_path/'light.mp4', crf=18, **kw)
+    r = restore(heavy, light, '--out', tmp_path/'out')
+    assert r.returncode == 0, r.stderr
+    assert 'heavy.mp4: strength 1.00, from x264 CRF 40' in r.stderr and 'light.mp4: strength 0.00, from x264 CRF 18' in r.stderr, r.stderr
+    with av.open(str(light)) as a, av.open(str(tmp_path/'out'/'light.mp4')) as b:  # copied, not re-encoded
+        assert [bytes(p) for p in a.demux(video=0) if p.size] == [bytes(p) for p in b.demux(video=0) if p.size]
+    x, y = frames(heavy), frames(tmp_path/'out'/'heavy.mp4')
+    gains = [psnr(b, c) - psnr(a, c) for a, b, c in zip(x, y, clean)]
+    assert np.mean(gains) > 0.3 and min(gains) > 0, gains
+    r = restore(heavy, '--out', tmp_path/'photo', '--model', 'photo')
+    assert r.returncode == 0 and 'from the noise its first frames show' in r.stderr, r.stderr
+
+def test_video_model_refuses_photos(tmp_path):
+    from PIL import Image
+    Image.fromarray(np.full((64, 64, 3), 128, np.uint8)).save(tmp_path/'p.png')
+    r = restore(tmp_path/'p.png', '--out', tmp_path/'out', '--model', 'video')
+    assert r.returncode != 0 and "give it a video" in r.stdout + r.stderr, (r.stdout, r.stderr)

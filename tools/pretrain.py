@@ -55,6 +55,13 @@ RECIPES = dict(
     realistic=dict(task='blind restoration of the realistic preset (blur, noise, JPEG, resize)', preset='realistic',
                    inputs='for Real-ESRGAN-style heavy degradations (blur, resize, noise and JPEG, twice); harms lightly degraded photos',
                    scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=24, epoch_size=1600, lr=1e-3, init='lesson7'),
+    # Issue 31: H.264/H.265 damage undone with the two neighbouring frames aligned by optical flow (`tools/video_train.py`): NAF blocks as
+    # `photo`'s, started from `photo`'s checkpoint (the middle frame's stem; the neighbours' zero), CRF 18-45 clips of panned photos and
+    # of cockatoo.mp4's first 60 % of frames; a CPU budget with 2 threads, bf16 and channels-last as `photo`.
+    video=dict(kind='video', task='undo H.264 / H.265 compression damage in a video frame, using its two neighbouring frames aligned by optical flow',
+               inputs='for compressed video (lesson7ext-restore picks it for H.264, H.265, MPEG-4 and VP9 sources)', preset=None, scale=1,
+               model=dict(arch='NafUnet', factor=2, nf=32, blocks=[1, 1, 4], frames=3), size=96, bs=16, minutes=60, samples=6000,
+               valid_samples=256, epoch_size=6000, lr=5e-4, loss='mse', init='checkpoint:photo', bsds=True, hold_out_eval=True),
     colorize=dict(task='colorize black-and-white photos (the bw preset), then NoGAN (critic, GAN phase)', preset='bw', scale=1,
                   inputs='for black-and-white photos (lesson7ext-colorize)',
                   model=dict(factor=4, nf=48), size=128, bs=16, epochs=16, epoch_size=1600, lr=1e-3, init='lesson7',
@@ -149,7 +156,10 @@ def learner(name, data, work, workers=None):
     if os.path.isdir('/dev/shm') and shutil.disk_usage('/dev/shm').free < 2**30:  # a container's small /dev/shm: workers pass batches through files
         torch.multiprocessing.set_sharing_strategy('file_system')
     if workers is None and torch.cuda.is_available(): workers = r.get('workers')  # a GPU's data comes from worker processes; a CPU's from the main one
-    dls = restoration_dls(train, r['preset'], size=r['size'], bs=r['bs'], scale=r['scale'], valid_files=valid, epoch_size=r['epoch_size'],
+    if r.get('kind') == 'video':
+        from video_train import video_dls
+        dls = video_dls(work, train, valid, data, r)
+    else: dls = restoration_dls(train, r['preset'], size=r['size'], bs=r['bs'], scale=r['scale'], valid_files=valid, epoch_size=r['epoch_size'],
                           align=r.get('align', 1), num_workers=workers)
     model = build_model({'arch': 'RestoreUnet', 'module': 'lesson7ext.zoo', **r['model']})  # a recipe's `model` may name its `arch` (default RestoreUnet)
     learn = restoration_learner(dls, model, loss_func=LOSSES[r.get('loss', 'l1')])
@@ -178,8 +188,14 @@ def hardware(learn, threads):
     return f"{cpu_name()}, {threads} thread(s), CPU"
 
 def start_from(learn, init):
-    "Load the shipped model `init` (same architecture) into `learn`; returns what it was (its card's commit, date, recipe, minutes, hardware)."
+    "Load the shipped model `init` (same architecture) into `learn`, or `checkpoint:NAME`'s checkpoint widened to its frames; returns what it was."
     from lesson7ext.zoo import model_card
+    if init.startswith('checkpoint:'):  # another recipe's unfinished checkpoint (`video` from `photo`'s): what it was, by its log
+        from video_train import widen
+        name = init.split(':', 1)[1]
+        st = json.loads((ckpt_dir/f'{name}.json').read_text())
+        print(f"starting from {name}'s checkpoint ({st['minutes']:.1f} min, epoch {st['epoch']})", flush=True)
+        return dict(name=name, checkpoint_sha256=widen(learn.model, ckpt_dir/f'{name}.pth'), commit=commit(), **{k: st.get(k) for k in ('epoch', 'minutes', 'samples', 'psnr')})
     learn.model.load_state_dict(load_restorer(init).state_dict())
     c = model_card(init)
     print(f"starting from the shipped {init} model (commit {c.get('commit')}, {c.get('minutes')} min)", flush=True)
@@ -287,7 +303,10 @@ def card(name, train, state, scores, threads):
     hw = state.get('hardware') or f"{cpu_name()}, {threads} thread(s), " + (torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU')
     return dict(name=name, task=r['task'], inputs=r['inputs'], data=dict(sources=dict(cbsd='CBSD68 (68 photos, 481x321)', bsds='BSDS500 train/ and test/ (JPEG q95, 481x321) except the 10 bench/photos.py evaluates on', sun='Sun80 downscaled to a 480-px short side',
                 bundled='scikit-image / scikit-learn photos except ' + ', '.join(demo_held_back)), used=kinds, n_photos=len(train),
-                never='CSet5' + (', nor the 10 Sun80 photos bench/photos.py evaluates on (every 8th by name)' if r.get('hold_out_eval') else '')),
+                never='CSet5' + (', nor the 10 Sun80 photos bench/photos.py evaluates on (every 8th by name)' if r.get('hold_out_eval') else '')
+                      + (", nor cockatoo.mp4's last 40 % of frames, nor realshort.mp4 (bench/video.py's)" if r.get('kind') == 'video' else ''),
+                **({'clips': "cockatoo.mp4's first 60 % of frames (168), 6-frame stretches re-encoded at CRF 30-45; the photos panned and encoded as x264 / x265 clips at CRF 18-45 (tools/video_train.py)"}
+                   if r.get('kind') == 'video' else {})),
                 recipe=recipe_card(name, train, state), minutes=round(state['minutes'], 1),
                 **({'gan_minutes': round(state['gan_minutes'], 1)} if 'gan_minutes' in state else {}), hardware=hw,
                 torch=state.get('torch', torch.__version__), commit=commit(), date=time.strftime('%Y-%m-%d'), scores=scores)
@@ -299,6 +318,9 @@ def scores(name, model, data):
     from lesson7ext.gan import colorize
     model.eval()
     apply = (lambda im: colorize(im, model)) if name == 'colorize' else (lambda im: restore(im, model, scale=RECIPES[name]['scale']))
+    if name == 'video':
+        from video_train import video_scores
+        return video_scores(model, data)
     if name != 'photo': return heldout_scores(apply, heldout_pairs(Path(data)/'CSet5', name))
     from lesson7ext.protocols import photo_grid  # the blind model: every input row of bench/photos.py, and the realistic task for the card's Y-PSNR row
     grid = {k: {m: round(v[m], 3) for m in ('input', 'gain', 'worst')} for k, v in photo_grid(apply, sorted((Path(data)/'CSet5').glob('*.png'))).items()}
