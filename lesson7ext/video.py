@@ -405,10 +405,11 @@ def codec_strength(src, # A video file
                    info:dict, # Its `probe_video`
                    model, # A codec model (`video`): its card's strength is the most
                   ) -> tuple:
-    "`(strength, why)` for a codec model on `src`: from the encoder's rate factor where the stream says it, else from its bits per pixel."
-    opts = encoder_options(src)
+    "`(strength, why)` for a codec model on `src`: by the encoder's rate factor where the stream says it (the card's `strength_by_crf`, else `video_crf_ramp`), else by its bits per pixel."
+    opts, table = encoder_options(src), ((getattr(model, 'restorer_info', None) or {}).get('card') or {}).get('strength_by_crf')
     if 'crf' in opts: v, (lo, hi), why = float(opts['crf']), video_crf_ramp, f"{opts['encoder']} CRF {float(opts['crf']):g}"
-    else:
+    if 'crf' in opts and table: return float(next((s for q, s in sorted(table, reverse=True) if v >= q), 0.)), why  # the card's, measured per CRF
+    if 'crf' not in opts:
         v, (lo, hi) = info['bits'] / (info['width'] * info['height'] * len(info['pts'])), video_bpp_ramp
         why = f"{v:.3f} bits per pixel"
     return float(default_strength(model) * np.clip((v - lo) / (hi - lo), 0., 1.)), why

@@ -2,7 +2,8 @@
 
     python tools/pretrain.py NAME [--data ../shared/data] [--threads N] [--work DIR] [--out DIR] [--train-only]
 
-NAME is one of `photo`, `lesson7`, `realistic`, `x4`, `colorize` (see `RECIPES`). Training data: CBSD68, Sun80
+NAME is one of `photo`, `lesson7`, `realistic`, `x4`, `colorize`, `video` (see `RECIPES`; `video`'s clips and loaders are
+`tools/video_train.py`'s). Training data: CBSD68, Sun80
 (downscaled to a 480-px short side so its JPEG blocks vanish) and the photos bundled with scikit-image / scikit-learn
 except the demo's held-back ones; never CSet5. `photo` also leaves out the Sun80 photos `bench/photos.py` evaluates on
 (`eval_sun80`, every 8th by name) and adds BSDS500's train/ and test/ but the 10 the bench scores (`eval_bsds`). On a CPU
@@ -358,6 +359,9 @@ def finish(name, learn, train, state, data, threads):
     if RECIPES[name].get('gan'):  # the card's minutes: the pixel-loss epochs and this run's NoGAN stages (critic, GAN phase)
         state = dict(state, gan_minutes=(time.monotonic() - t0) / 60, minutes=state['minutes'] + (time.monotonic() - t0) / 60)
     cal = calibrate(model.eval(), learn.valid_files) if name == 'photo' else {}
+    if RECIPES[name].get('kind') == 'video':
+        from video_train import calibrate_crf
+        cal = calibrate_crf(model.eval(), data, learn.valid_files)
     model.restorer_info = dict(card=cal)  # `restore` scores CSet5 at the strengths a user gets
     sc = scores(name, model, data)
     out = export_restorer(model, out_dir/f'{name}.safetensors', scale=RECIPES[name]['scale'], card=dict(card(name, train, state, sc, threads), **cal))
