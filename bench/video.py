@@ -6,8 +6,8 @@
 Codec damage (`--codec`, issue 31): clean clips the `video` model never trained on (cockatoo.mp4's last --frames frames,
 realshort.mp4, a pan over CSet5's baby) made into H.264 at each CRF, then: the input; `photo` as the video path ran it
 before (strength from the noise the frames show); `lesson7ext-restore`'s path now (the codec picks `video`, the
-strength from the stream, re-encoded at --crf 18 without and with the Stabilizer); and the `video` model's frames alone,
-not re-encoded, each frame alone (neighbours missing) and with its neighbours. Columns: PSNR against the clean frames,
+strength from the stream, each frame alone, written at CRF 12; then with the Stabilizer, and written at CRF 18); and the
+`video` model's frames alone at strength 1, not re-encoded, each frame alone and with its neighbours aligned. Columns: PSNR against the clean frames,
 its gain over the input, the worst frame's gain, the temporal error, frames/s (2 threads here; 1280x720 for cockatoo).
 
 Stability (restoration): the first --frames frames of `video/cockatoo.mp4` (1280x720) and all of `realshort.mp4`
@@ -144,13 +144,12 @@ def codec_rows(name, clean, rate, crf, tmp, m):
     x = read(crappy)
     score = lambda out: (np.mean([psnr(a, c) for a, c in zip(out, clean)]), min(psnr(a, c) - psnr(b, c) for a, b, c in zip(out, x, clean)), temporal_error(out, clean))
     rows, shown = [('input', *score(x), None)], [x]
-    for label, kw in (('photo (before: video_strength)', dict(model='photo')), ('video, neighbours (lesson7ext-restore, stabilize none)', dict(model='auto', stabilize='none')),
-                      ('video, neighbours, stabilized (output)', dict(model='auto', stabilize='output')),
-                      ('video, neighbours, written at --crf 12', dict(model='auto', stabilize='none', crf=12))):
+    for label, kw in (('photo (before: video_strength)', dict(model='photo')), ('video: lesson7ext-restore (each frame alone, CRF 12 out)', dict(model='auto')),
+                      ('video, stabilized (output)', dict(model='auto', stabilize='output')), ('video, written at --crf 18', dict(model='auto', crf=18))):
         out, secs = run(crappy, tmp/f'{name}_{crf}_{label[:5]}_{kw.get("stabilize")}_{kw.get("crf")}.mp4', **kw)
         rows.append((label, *score(out), len(out) / secs))
-        if label.startswith(('photo', 'video, neighbours (')): shown.append(out)
-    for label, nb in (('video model alone, one frame', False), ('video model alone, neighbours', True)):
+        if label.startswith(('photo', 'video: ')): shown.append(out)
+    for label, nb in (('video model alone at strength 1, one frame', False), ('video model alone at strength 1, neighbours aligned', True)):
         t0 = time.perf_counter(); out = model_frames(m, x, nb)
         rows.append((label, *score(out), len(out) / (time.perf_counter() - t0)))
     return rows, shown + [clean]
@@ -159,7 +158,7 @@ def codec_strip(shown, dst, t=10, box=(560, 200, 880, 400)):
     "Frame t of cockatoo at CRF 35, cropped to `box`: input, photo, video, clean."
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     fig, axs = plt.subplots(1, 4, figsize=(16, 3.1))
-    for ax, clip, title in zip(axs, shown, ['H.264 CRF 35', 'photo (strength from the noise)', 'video (neighbours)', 'clean']):
+    for ax, clip, title in zip(axs, shown, ['H.264 CRF 35', 'photo (strength from the noise)', 'video (lesson7ext-restore)', 'clean']):
         x0, y0, x1, y1 = box
         ax.imshow(clip[t][y0:y1, x0:x1]); ax.set_axis_off(); ax.set_title(f'{title}, frame {t}', fontsize=10)
     fig.tight_layout(); fig.savefig(dst, dpi=72); plt.close(fig)

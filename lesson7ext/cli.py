@@ -168,7 +168,7 @@ def _check_ext(ext):
     except ValueError as e: raise UsageError(f"--ext: {e}")
 
 def _video_options(crf, stabilize):
-    if not 0 <= crf <= 51: raise UsageError(f"--crf must be between 0 and 51, got {crf}")
+    if crf is not None and not 0 <= crf <= 51: raise UsageError(f"--crf must be between 0 and 51, got {crf}")
     if stabilize not in ('auto', 'output', 'residual', 'chroma', 'none'): raise UsageError(f"--stabilize must be auto, output, residual, chroma or none, got {stabilize!r}")
     return dict(crf=crf, stabilize=stabilize)
 
@@ -191,7 +191,7 @@ def restore_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders
                 jpeg_quality:int=None, # The JPEG quality to assume for every photo, 1-100 (default: each file's own, from its tables): the strength's, and FBCNN's quality input (for photos compressed twice, give the worse)
                 tile:int=512, # Tile size in pixels (0: whole image at once)
                 ext:str='auto', # Output format of images: auto (keep each input's), png or jpg
-                crf:int=18, # Videos: H.264 quality, 0-51 (lower: better and bigger; 18 looks like the source)
+                crf:int=None, # Videos: H.264 quality, 0-51 (lower: better and bigger; default 18, which looks like the source, and 12 after the video model)
                 stabilize:str='auto', # Videos: blend each frame with the previous one's result along optical flow: auto (output), output, residual, chroma or none
                 quiet:bool=False, # No progress bar
                 list_models:Annotated[str, dict(nargs='?', const='')]=None, # Print the shipped models' cards, and those of the model files in a folder if one is given, and exit
@@ -223,7 +223,7 @@ def colorize_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folder
                  model:str='colorize', # The shipped `colorize` model, or a model file (`lesson7ext-train --preset bw`, `nogan(crappifier='bw')`)
                  render_factor:int=21, # The model sees each photo at render_factor x 16 px on the short side
                  ext:str='auto', # Output format of images: auto (keep each input's), png or jpg
-                 crf:int=18, # Videos: H.264 quality, 0-51 (lower: better and bigger)
+                 crf:int=None, # Videos: H.264 quality, 0-51 (lower: better and bigger; default 18)
                  stabilize:str='auto', # Videos: carry the colours along optical flow: auto (chroma), chroma or none
                  quiet:bool=False, # No progress bar
                  list_models:bool=False, # Print the shipped models' cards and exit

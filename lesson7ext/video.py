@@ -19,11 +19,12 @@ from .degrade import resize
 from .restore import restore_batch, cached_restorer, default_strength
 
 # %% auto #0
-__all__ = ['stabilizer_defaults', 'video_whole_px', 'video_noise_ramp', 'codec_sources', 'video_crf_ramp', 'video_bpp_ramp',
-           'synthetic_clip', 'BadVideo', 'probe_video', 'plan_segments', 'decode_frames', 'avi_stamps', 'frame_rgb',
-           'Stabilizer', 'flow_back', 'align_to', 'frame_window', 'SegmentWriter', 'even', 'restore_windows',
-           'frame_restorer', 'parts_dir', 'join_segments', 'noise_sigma', 'video_strength', 'encoder_options',
-           'video_model_for', 'codec_strength', 'auto_strength', 'copyable', 'copy_video', 'restore_video']
+__all__ = ['stabilizer_defaults', 'video_whole_px', 'video_neighbours', 'video_noise_ramp', 'codec_sources', 'video_crf_ramp',
+           'video_bpp_ramp', 'synthetic_clip', 'BadVideo', 'probe_video', 'plan_segments', 'decode_frames',
+           'avi_stamps', 'frame_rgb', 'Stabilizer', 'flow_back', 'align_to', 'frame_window', 'SegmentWriter', 'even',
+           'restore_windows', 'frame_restorer', 'parts_dir', 'join_segments', 'noise_sigma', 'video_strength',
+           'encoder_options', 'video_model_for', 'codec_strength', 'auto_strength', 'copyable', 'copy_video',
+           'output_settings', 'restore_video']
 
 # %% ../nbs/05a_video.ipynb #7aae0daa
 def synthetic_clip(dst, # The video file to write (its suffix picks the container)
@@ -253,6 +254,7 @@ def even(a:np.ndarray) -> np.ndarray:
     return np.pad(a, ((0, h % 2), (0, w % 2), (0, 0)), mode='edge') if h % 2 or w % 2 else a
 
 video_whole_px = 1_000_000  # frames up to 720p go through a multi-frame model whole: 40 % faster than 512-px tiles, 1.5 GB for a batch of 4
+video_neighbours = False  # the shipped `video` model does better on each frame alone: +0.47 dB against +0.36 with its neighbours aligned, at 1.6x the speed (`bench/video.py --codec`, cockatoo CRF 30)
 
 def restore_windows(model, # A multi-frame model (`NafUnet(frames=3)`: a frame with its two neighbours)
                     frames:list, # `(H,W,3)` uint8 frames, in order
@@ -261,10 +263,11 @@ def restore_windows(model, # A multi-frame model (`NafUnet(frames=3)`: a frame w
                     strength:float=1., # 0: the frames, 1: the model's full correction
                     tile:int=512, # Tile size for frames over `video_whole_px`
                     precision:str='auto', # As `restore`
+                    neighbours:bool=True, # `False`: each frame alone, standing in for its neighbours (no optical flow)
                    ) -> list:
     "Each frame restored with its neighbours aligned to it (`frame_window`), in one batch: float `(H,W,3)` 0-255."
-    seq = [before] + list(frames) + [after]
-    x = torch.from_numpy(np.stack([frame_window(*seq[i:i + 3]) for i in range(len(frames))])).permute(0, 3, 1, 2).float() / 255.
+    seq = [before] + list(frames) + [after] if neighbours else [None] * (len(frames) + 2)
+    x = torch.from_numpy(np.stack([frame_window(seq[i], f, seq[i + 2]) for i, f in enumerate(frames)])).permute(0, 3, 1, 2).float() / 255.
     y = restore_batch(model, x, 1., tile if x.shape[-2] * x.shape[-1] > video_whole_px else None, precision=precision)
     c = x[:, 3 * (model.frames // 2):3 * (model.frames // 2) + 3]
     return list(((c + strength * (y - c)).permute(0, 2, 3, 1).numpy() * 255.).astype(np.float32))
@@ -283,7 +286,7 @@ def frame_restorer(model, # A model from `load_restorer`
         if scale != 1: frames = [np.asarray(resize(Image.fromarray(a), scale=scale, method='bicubic')) for a in frames]
         if apply is not None: return frames, [np.asarray(apply(Image.fromarray(a), model).convert('RGB'), dtype=np.float32) for a in frames]
         if s == 0: return frames, [a.astype(np.float32) for a in frames]  # the frames as they are, without running the model
-        if getattr(model, 'frames', 1) > 1: return frames, restore_windows(model, frames, before, after, s, tile, precision)
+        if getattr(model, 'frames', 1) > 1: return frames, restore_windows(model, frames, before, after, s, tile, precision, video_neighbours)
         x = torch.from_numpy(np.stack(src if getattr(model, 'upscales', 1) > 1 else frames)).permute(0, 3, 1, 2).float() / 255.
         y = restore_batch(model, x, s, tile, precision=precision)
         return frames, list((y.permute(0, 2, 3, 1).numpy() * 255.).astype(np.float32))
@@ -380,7 +383,7 @@ def video_strength(src, # A video file
 
 # %% ../nbs/05a_video.ipynb #92445106
 codec_sources = ('h264', 'hevc', 'mpeg4', 'vp9')  # the codecs whose damage the shipped `video` model undoes
-video_crf_ramp = (18., 23.)  # an x264 / x265 rate factor at which the `video` model starts, and reaches its card's strength
+video_crf_ramp = (18., 23.)  # x264 / x265 rate factors: at or below the first the source is left as it is (copied); a card without `strength_by_crf` ramps to its strength at the second
 video_bpp_ramp = (0.3, 0.15)  # without one: the bits per pixel (over all frames) at which it starts, and reaches it
 
 def encoder_options(src, # A video file
@@ -408,7 +411,8 @@ def codec_strength(src, # A video file
     "`(strength, why)` for a codec model on `src`: by the encoder's rate factor where the stream says it (the card's `strength_by_crf`, else `video_crf_ramp`), else by its bits per pixel."
     opts, table = encoder_options(src), ((getattr(model, 'restorer_info', None) or {}).get('card') or {}).get('strength_by_crf')
     if 'crf' in opts: v, (lo, hi), why = float(opts['crf']), video_crf_ramp, f"{opts['encoder']} CRF {float(opts['crf']):g}"
-    if 'crf' in opts and table: return float(next((s for q, s in sorted(table, reverse=True) if v >= q), 0.)), why  # the card's, measured per CRF
+    if 'crf' in opts and (table or v <= lo):  # at CRF 18 or better: copied; above, the card's strength measured for the CRF
+        return (0. if v <= lo else float(next((s for q, s in sorted(table, reverse=True) if v >= q), 0.))), why
     if 'crf' not in opts:
         v, (lo, hi) = info['bits'] / (info['width'] * info['height'] * len(info['pts'])), video_bpp_ramp
         why = f"{v:.3f} bits per pixel"
@@ -446,13 +450,25 @@ def copy_video(src, # A video file that is `copyable`
     return out
 
 # %% ../nbs/05a_video.ipynb #8ac8d469
+def output_settings(model, # The model that restores the frames
+                    strength:float, # The strength chosen
+                    apply=None, # A per-frame function instead of the restorer
+                    stabilize:str='auto', # As asked (see `restore_video`)
+                    crf:int=None, # As asked
+                   ) -> tuple:
+    "`(Stabilizer mode, output CRF)` for `restore_video`: 'none' where nothing changes and after a multi-frame model (it sees the neighbours itself; carrying its output cost 0.8 dB, `bench/video.py --codec`), 12 after it."
+    multi = getattr(model, 'frames', 1) > 1
+    mode = 'none' if (strength == 0 and apply is None) or (multi and stabilize == 'auto') else ('chroma' if apply else 'output') if stabilize == 'auto' else stabilize
+    return mode, ifnone(crf, 12 if multi and apply is None else 18)
+
+# %% ../nbs/05a_video.ipynb #cfd6fb48
 def restore_video(src, # A video file (mp4, mov, mkv, webm, avi, animated GIF...)
                   dst, # The output video (its folder is created)
                   model='auto', # A shipped model's name, a model file, or a model from `load_restorer`; 'auto': by the codec (`video_model_for`)
                   strength:float=None, # 0: unchanged, 1: the full correction (default: `auto_strength`'s, from the stream or the noise the frames show)
                   apply=None, # `apply(img, model)` -> image per frame instead of the restorer (e.g. `colorize`)
-                  stabilize:str='auto', # `Stabilizer`'s mode ('output', 'residual', 'chroma') or 'none'; 'auto': 'chroma' with `apply`, else 'output'
-                  crf:int=18, # H.264 quality: lower is better and bigger (18: visually transparent)
+                  stabilize:str='auto', # `Stabilizer`'s mode ('output', 'residual', 'chroma') or 'none'; 'auto': 'chroma' with `apply`, 'none' for a multi-frame model, else 'output'
+                  crf:int=None, # H.264 quality: lower is better and bigger (default: 18, visually transparent; 12 after a multi-frame codec model, whose restored detail x264 at 18 takes away again)
                   tile:int=512, # Tile size for the restorer
                   batch:int=4, # Frames per forward pass
                   segment_frames:int=120, # Frames per segment at least (a rerun resumes at the first missing segment)
@@ -468,7 +484,7 @@ def restore_video(src, # A video file (mp4, mov, mkv, webm, avi, animated GIF...
     m = cached_restorer(model) if isinstance(model, (str, Path)) else model
     strength, sc = auto_strength(src, m, strength, apply, say, info), getattr(m, 'scale', 1)
     if strength == 0 and apply is None and sc == 1 and copyable(src, info): return copy_video(src, dst, info)
-    mode = 'none' if strength == 0 and apply is None else ('chroma' if apply else 'output') if stabilize == 'auto' else stabilize  # 'none': the frames as they are
+    mode, crf = output_settings(m, strength, apply, stabilize, crf)
     settings = dict(model=str(model) if isinstance(model, (str, Path)) else 'in-memory', strength=strength, colorize=apply is not None,
                     stabilize=mode, crf=crf, tile=tile, every=segment_frames, version=2)
     segs, d = _plan(src, dst, info, settings, segment_frames)

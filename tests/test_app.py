@@ -223,6 +223,9 @@ def test_video_tab(server, tmp_path):
         with av.open(str(f)) as c: return [fr.to_ndarray(format='rgb24') for fr in c.decode(video=0)]
     a, b = frames(dl), frames(tmp_path/'cli'/'clip.mp4')
     assert len(a) == len(b) == 16 and all((x == y).all() for x, y in zip(a, b))
+    heavy = synthetic_clip(tmp_path/'heavy.mp4', n=16, size=(128, 96), rate=8, gop=8, crf=40)
+    play, dl, msg = client(server, tmp_path/'dl3').predict(handle_file(heavy), 'auto', 18, api_name='/video')  # the page's default: the codec picks
+    assert msg.startswith('1 restored') and 'heavy.mp4: strength' in msg and 'from x264 CRF 40' in msg, msg
     (tmp_path/'notes.mp4').write_text('not a video')
     with pytest.raises(Exception) as e: client(server, tmp_path/'dl2').predict(handle_file(tmp_path/'notes.mp4'), 'photo', 18, api_name='/video')
     assert 'notes.mp4' in str(e.value) and 'not a video' in str(e.value), str(e.value)

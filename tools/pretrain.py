@@ -392,11 +392,15 @@ def main():
     p.add_argument('--workers', type=int, help='DataLoader workers, on any machine (default: the recipe\'s on a GPU, none on a CPU)')
     p.add_argument('--train-only', action='store_true', help='stop after training, keeping the checkpoint: rerun without it (e.g. on another machine) to score and write the model')
     p.add_argument('--out', help=f'folder of the finished model and of the checkpoints (default: {weights_dir} and {ckpt_dir})')
+    p.add_argument('--recalibrate', action='store_true', help="`video` only: measure the shipped model's strengths and scores again and rewrite its card")
     p.add_argument('--recard', action='store_true', help="only rewrite the shipped model's card with the recipe's `inputs` line")
     p.add_argument('--from-shipped', action='store_true', help="start from the shipped model, as the end of the stages its card lists (for stages added since)")
     a = p.parse_args()
     if a.out: ckpt_dir = log_dir = out_dir = Path(a.out)
     if a.recard: return recard(a.name)
+    if a.recalibrate:  # `video`: the strengths and scores measured again, the weights unchanged
+        from video_train import recalibrate
+        return print(f"wrote {recalibrate(out_dir/f'{a.name}.safetensors', a.data, train_files(a.data, a.work, True, True)[1])}", flush=True)
     if not torch.cuda.is_available(): RECIPES[a.name].update(RECIPES[a.name].get('cpu', {}))  # a recipe's CPU settings (`bench/photo_training.py`)
     for k in ('epochs', 'epoch_size', 'minutes', 'bs'):
         if getattr(a, k): RECIPES[a.name][k] = getattr(a, k)

@@ -17,7 +17,7 @@ from fastai.vision.augment import Normalize
 from fastai.vision.all import imagenet_stats
 from lesson7ext.images import open_image, atomic_write
 from lesson7ext.degrade import pan_frames, codec_frames
-from lesson7ext.video import frame_window
+from lesson7ext.video import frame_window, video_neighbours
 
 CLIP_TRAIN = 0.6  # the share of cockatoo.mp4's frames, from the start, that training may see
 
@@ -146,7 +146,7 @@ def calibration_clips(data, valid):
     return [(clip, 20)] + [(p, 25) for p in pans]
 
 def calibrate_crf(model, data, valid):
-    "The card's `strength_by_crf`: per x264 CRF, the strength with the best mean gain among those that cost no frame more than 0.1 dB (the model's frames, not re-encoded)."
+    "The card's `strength_by_crf`: per x264 CRF, the strength with the best mean gain among those that cost no frame more than 0.1 dB (the model's frames as the video path makes them, not re-encoded)."
     import importlib.util, tempfile
     spec = importlib.util.spec_from_file_location('bench_video', Path(__file__).resolve().parents[1]/'bench'/'video.py')
     b = importlib.util.module_from_spec(spec); spec.loader.exec_module(b)
@@ -155,7 +155,7 @@ def calibrate_crf(model, data, valid):
         g = {s: [] for s in CAL_STRENGTHS}
         for k, (clean, rate) in enumerate(calibration_clips(data, valid)):
             x = b.read(b.write(clean, tmp/f'{k}_{crf}.mp4', crf, rate))
-            y = b.model_frames(model, x)
+            y = b.model_frames(model, x, video_neighbours)  # as the video path runs it
             for s in CAL_STRENGTHS:
                 g[s] += [b.psnr(np.round(a + s * (o.astype(np.float64) - a)), c) - b.psnr(a, c) for a, o, c in zip(x, y, clean)]
         ok = [s for s in CAL_STRENGTHS if min(g[s]) >= -0.1]
@@ -163,3 +163,12 @@ def calibrate_crf(model, data, valid):
         gains[str(crf)] = {str(s): round(float(np.mean(v)), 3) for s, v in g.items()}
         print(f"video: CRF {crf}: strength {table[-1][1]}, mean gains {gains[str(crf)]}", flush=True)
     return dict(strength_by_crf=table, strength_measured=dict(clips="cockatoo.mp4 frames 120-135, pans over 2 validation photos", gains=gains))
+
+def recalibrate(out_path, data, valid):
+    "Measure the shipped `video` model's strengths and held-out scores again (after the video path changed) and rewrite its card; the weights stay."
+    from lesson7ext.zoo import load_restorer, model_card, export_restorer
+    m, c = load_restorer('video'), model_card('video')
+    cal = calibrate_crf(m.eval(), data, valid)
+    m.restorer_info = dict(card=cal)
+    c = dict(c, **cal, scores=video_scores(m, data), recalibrated=dict(date=__import__('time').strftime('%Y-%m-%d'), why='the video path now runs each frame alone (video_neighbours), without the Stabilizer, written at CRF 12'))
+    return export_restorer(m, out_path, scale=1, card=c)
