@@ -31,11 +31,14 @@ def test_photo_loads_and_card():
     assert 0 < c['strength'] <= 1 and all(0 <= s <= 1 for _, s in c['strength_by_quality'])
     assert {'clean', 'jpeg q30', 'noise σ15'} <= set(c['scores']['grid'])
 
-def test_restore_defaults_to_photo():
-    import inspect
-    from lesson7ext.cli import restore_cmd
+def test_restore_defaults_to_photo(monkeypatch, tmp_path):
+    "`restore` and `lesson7ext-restore` without --model restore photos with `photo`; a video's codec picks its own (`test_video.py`)."
+    import inspect, lesson7ext.cli as cli
     assert inspect.signature(restore).parameters['model'].default == 'photo'
-    assert inspect.signature(restore_cmd).parameters['model'].default == 'photo'
+    seen = {}
+    monkeypatch.setattr(cli, 'restore_files', lambda m, *a, **kw: seen.update(model=m, video=kw['video']) or dict(written=[], skipped=[], notes=[]))
+    cli.restore_cmd(['x.png'], out=str(tmp_path))
+    assert seen['model'].restorer_info['card']['name'] == 'photo' and seen['video']['model'] == 'auto'
 
 @needs_photo
 def test_cli_improves_a_real_jpeg(tmp_path):
