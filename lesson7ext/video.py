@@ -410,10 +410,11 @@ def codec_strength(src, # A video file
                   ) -> tuple:
     "`(strength, why)` for a codec model on `src`: by the encoder's rate factor where the stream says it (the card's `strength_by_crf`, else `video_crf_ramp`), else by its bits per pixel."
     opts, table = encoder_options(src), ((getattr(model, 'restorer_info', None) or {}).get('card') or {}).get('strength_by_crf')
-    if 'crf' in opts: v, (lo, hi), why = float(opts['crf']), video_crf_ramp, f"{opts['encoder']} CRF {float(opts['crf']):g}"
-    if 'crf' in opts and (table or v <= lo):  # at CRF 18 or better: copied; above, the card's strength measured for the CRF
-        return (0. if v <= lo else float(next((s for q, s in sorted(table, reverse=True) if v >= q), 0.))), why
-    if 'crf' not in opts:
+    if 'crf' in opts:
+        v, (lo, hi), why = float(opts['crf']), video_crf_ramp, f"{opts['encoder']} CRF {float(opts['crf']):g}"
+        if v <= lo: return 0., why  # at CRF 18 or better: left as it is (copied)
+        if table: return float(next((s for q, s in sorted(table, reverse=True) if v >= q), 0.)), why  # the card's, measured per CRF
+    else:
         v, (lo, hi) = info['bits'] / (info['width'] * info['height'] * len(info['pts'])), video_bpp_ramp
         why = f"{v:.3f} bits per pixel"
     return float(default_strength(model) * np.clip((v - lo) / (hi - lo), 0., 1.)), why
