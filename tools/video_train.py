@@ -123,11 +123,17 @@ def widen(model, photo_ckpt):
     model.load_state_dict(dict(sd, **{'stem.weight': stem}))
     return hashlib.sha256(Path(photo_ckpt).read_bytes()).hexdigest()
 
-def video_scores(model, data, crfs=(23, 35, 40)):
-    "The card's held-out scores: `bench/video.py`'s clips at `crfs`, the input's PSNR and `restore_video`'s with this model at its strength (dB)."
-    import importlib.util, tempfile
+def bench_video():
+    "`bench/video.py` as a module: the protocol (clips, encoding, PSNR) the card's scores and strengths share with the bench."
+    import importlib.util
     spec = importlib.util.spec_from_file_location('bench_video', Path(__file__).resolve().parents[1]/'bench'/'video.py')
     b = importlib.util.module_from_spec(spec); spec.loader.exec_module(b)
+    return b
+
+def video_scores(model, data, crfs=(23, 35, 40)):
+    "The card's held-out scores: `bench/video.py`'s clips at `crfs`, the input's PSNR and `restore_video`'s with this model at its strength (dB)."
+    import tempfile
+    b = bench_video()
     tmp, out = Path(tempfile.mkdtemp()), {}
     for name, (clean, rate) in b.heldout_clips(data).items():
         for crf in crfs:
@@ -147,9 +153,8 @@ def calibration_clips(data, valid):
 
 def calibrate_crf(model, data, valid):
     "The card's `strength_by_crf`: per x264 CRF, the strength with the best mean gain among those that cost no frame more than 0.1 dB (the model's frames as the video path makes them, not re-encoded)."
-    import importlib.util, tempfile
-    spec = importlib.util.spec_from_file_location('bench_video', Path(__file__).resolve().parents[1]/'bench'/'video.py')
-    b = importlib.util.module_from_spec(spec); spec.loader.exec_module(b)
+    import tempfile
+    b = bench_video()
     tmp, table, gains = Path(tempfile.mkdtemp()), [], {}
     for crf in CAL_CRFS:
         g = {s: [] for s in CAL_STRENGTHS}
