@@ -6,9 +6,11 @@
 Codec damage (`--codec`, issue 31): clean clips the `video` model never trained on (cockatoo.mp4's last --frames frames,
 realshort.mp4, a pan over CSet5's baby) made into H.264 at each CRF, then: the input; `photo` as the video path ran it
 before (strength from the noise the frames show); `lesson7ext-restore`'s path now (the codec picks `video`, the
-strength from the stream, each frame alone, written at CRF 12; then with the Stabilizer, and written at CRF 18); and the
-`video` model's frames alone at strength 1, not re-encoded, each frame alone and with its neighbours aligned. Columns: PSNR against the clean frames,
-its gain over the input, the worst frame's gain, the temporal error, frames/s (2 threads here; 1280x720 for cockatoo).
+strength from the stream, each frame alone, written finer than the source at `codec_out_crf`; then with the Stabilizer,
+and written at CRF 18); and the `video` model's frames alone at strength 1 in RGB, not written as video (so with chroma
+detail that 4:2:0 cannot carry), each frame alone and with its neighbours aligned. Columns: PSNR against the clean frames,
+its gain over the input, the worst frame's gain, the temporal error, frames/s (2 threads here; 1280x720 for cockatoo),
+and the output file's size against the input's.
 
 Stability (restoration): the first --frames frames of `video/cockatoo.mp4` (1280x720) and all of `realshort.mp4`
 (320x240) are the clean clips; their crappy copies are H.264 at CRF --crf, and a dim camera's (gaussian noise sigma 10,
@@ -20,7 +22,7 @@ Stability (colorization): the same clean clips in gray, colorized by `colorize` 
 (`'chroma'`): the frame-to-frame change of Lab a, b against the real colours', and colourfulness (Hasler and
 Suesstrunk) against the real colours'. Speed: frames per second of those runs (2 threads here). Memory: peak RSS of a
 fresh process restoring 30 and 280 frames of a 320x240 clip."""
-import argparse, json, resource, subprocess, sys, tempfile, time
+import argparse, os, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np, av, cv2
 from PIL import Image
@@ -67,6 +69,8 @@ def run(src, dst, **kw):
     t0 = time.perf_counter()
     restore_video(src, dst, quiet=True, **kw)
     return read(dst), time.perf_counter() - t0
+
+def size_ratio(a, b): return os.path.getsize(a) / os.path.getsize(b)
 
 def crappy_clips(clean, tmp, name, crf, rate):
     "The crappy copies: H.264 at a high CRF, and a dim camera's (gaussian noise sigma 10, then H.264 CRF 23)."
@@ -139,19 +143,20 @@ def model_frames(m, x, neighbours=True, batch=4):
     return out
 
 def codec_rows(name, clean, rate, crf, tmp, m):
-    "Rows for one clip at one CRF: (label, PSNR, worst frame's gain, temporal error, frames/s)."
+    "Rows for one clip at one CRF: (label, PSNR, worst frame's gain, temporal error, frames/s, output size over the input's)."
     crappy = write(clean, tmp/f'{name}_crf{crf}.mp4', crf, rate)
     x = read(crappy)
     score = lambda out: (np.mean([psnr(a, c) for a, c in zip(out, clean)]), min(psnr(a, c) - psnr(b, c) for a, b, c in zip(out, x, clean)), temporal_error(out, clean))
-    rows, shown = [('input', *score(x), None)], [x]
-    for label, kw in (('photo (before: video_strength)', dict(model='photo')), ('video: lesson7ext-restore (each frame alone, CRF 12 out)', dict(model='auto')),
+    rows, shown = [('input', *score(x), None, 1.)], [x]
+    for label, kw in (('photo (before: video_strength)', dict(model='photo')), ('video: lesson7ext-restore (each frame alone, finer CRF out)', dict(model='auto')),
                       ('video, stabilized (output)', dict(model='auto', stabilize='output')), ('video, written at --crf 18', dict(model='auto', crf=18))):
-        out, secs = run(crappy, tmp/f'{name}_{crf}_{label[:5]}_{kw.get("stabilize")}_{kw.get("crf")}.mp4', **kw)
-        rows.append((label, *score(out), len(out) / secs))
+        dst = tmp/f'{name}_{crf}_{label[:5]}_{kw.get("stabilize")}_{kw.get("crf")}.mp4'
+        out, secs = run(crappy, dst, **kw)
+        rows.append((label, *score(out), len(out) / secs, size_ratio(dst, crappy)))
         if label.startswith(('photo', 'video: ')): shown.append(out)
-    for label, nb in (('video model alone at strength 1, one frame', False), ('video model alone at strength 1, neighbours aligned', True)):
+    for label, nb in (('video model alone at strength 1, one frame (RGB, not written)', False), ('video model alone at strength 1, neighbours aligned (RGB, not written)', True)):
         t0 = time.perf_counter(); out = model_frames(m, x, nb)
-        rows.append((label, *score(out), len(out) / (time.perf_counter() - t0)))
+        rows.append((label, *score(out), len(out) / (time.perf_counter() - t0), None))
     return rows, shown + [clean]
 
 def codec_strip(shown, dst, t=10, box=(560, 200, 880, 400)):
@@ -166,16 +171,15 @@ def codec_strip(shown, dst, t=10, box=(560, 200, 880, 400)):
 def codec(data, frames, crfs=CODEC_CRFS, strip_to=None):
     "The codec table: every held-out clip at every CRF."
     from lesson7ext.restore import cached_restorer
-    from lesson7ext.video import encoder_options
     m, tmp = cached_restorer('video'), Path(tempfile.mkdtemp())
     print(f"\n## Codec damage: H.264 (x264 medium) at CRF {', '.join(map(str, crfs))}; clean clips never trained on\n")
-    print("| clip | CRF | output | PSNR (dB) | gain | worst frame's gain | temporal error | frames/s |\n|---|---|---|---|---|---|---|---|")
+    print("| clip | CRF | output | PSNR (dB) | gain | worst frame's gain | temporal error | frames/s | file size |\n|---|---|---|---|---|---|---|---|---|")
     for name, (clean, rate) in heldout_clips(data, frames).items():
         for crf in crfs:
             rows, shown = codec_rows(name, clean, rate, crf, tmp, m)
             if strip_to and name == 'cockatoo' and crf == 35: codec_strip(shown, strip_to)
-            for label, ps, worst, te, fps in rows:
-                print(f"| {name} {clean[0].shape[1]}x{clean[0].shape[0]} | {crf} | {label} | {ps:.2f} | {ps - rows[0][1]:+.2f} | {worst:+.2f} | {te:.3f} | {'' if fps is None else f'{fps:.2f}'} |", flush=True)
+            for label, ps, worst, te, fps, size in rows:
+                print(f"| {name} {clean[0].shape[1]}x{clean[0].shape[0]} | {crf} | {label} | {ps:.2f} | {ps - rows[0][1]:+.2f} | {worst:+.2f} | {te:.3f} | {'' if fps is None else f'{fps:.2f}'} | {'' if size is None else f'×{size:.1f}'} |", flush=True)
     mem = memory(tmp, 'video')
     print(f"\nMemory, `video` at strength 1 on a 320x240 clip: peak RSS {mem[30]:.0f} MB for 30 frames, {mem[280]:.0f} MB for 280 ({mem[280] / mem[30]:.3f}x)")
     print("\nPublished, MFQEv2 test set, HEVC QP 37 (their numbers):\n")

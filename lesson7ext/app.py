@@ -23,7 +23,8 @@ from .batch import restore_files, crappify_files
 __all__ = ['inspect_upload', 'process_tag', 'owner_alive', 'remove_orphans', 'Workspace', 'file_age', 'preview', 'raise_skipped',
            'page_report', 'job_outputs', 'run_job', 'libc', 'trim_memory', 'limit_arenas', 'written_as', 'job_failed',
            'tile_progress', 'model_choices', 'result_widgets', 'files_input', 'restore_tab', 'upscale_tab',
-           'result_too_big', 'colorize_tab', 'crappify_tab', 'video_job', 'video_outputs', 'video_tab', 'app']
+           'result_too_big', 'colorize_tab', 'crappify_tab', 'page_crf', 'video_job', 'video_outputs', 'video_tab',
+           'app']
 
 # %% ../nbs/11_app.ipynb #21cb9898
 def inspect_upload(path, # An uploaded file
@@ -406,10 +407,19 @@ def crappify_tab(ws:Workspace, **limits):
     go.click(crappify, [files, preset, seed], list(outs), api_name='crappify')
 
 # %% ../nbs/11_app.ipynb #30bee9ef
+def page_crf(crf, # The Video tab's choice: 'auto', or a CRF (a number or its text)
+            ):
+    "The CRF `restore_video` gets from the page: `None` for 'auto' (its own choice), else an int from 0 to 51 (else a `gr.Error`)."
+    if crf in (None, '', 'auto'): return None
+    try: v = int(float(crf))
+    except ValueError: v = -1
+    if not 0 <= v <= 51: raise gr.Error(f"H.264 quality must be 'auto' or a CRF from 0 to 51, got {crf!r}")
+    return v
+
 def video_job(ws:Workspace, # The page's workspace
               upload, # The uploaded video (a path in gradio's cache)
               model:str='auto', # A shipped model's name or a model file (`colorize` colorizes); 'auto': the video's codec picks (`video_model_for`)
-              crf:int=18, # H.264 quality
+              crf='auto', # H.264 quality: a CRF, or 'auto' (18, or finer than the source after the `video` model: `codec_out_crf`)
               progress=None, # `progress((done, total), desc=...)`: a `gr.Progress`
               **limits, # `max_mb`, `max_mp`
              ) -> tuple:
@@ -417,7 +427,7 @@ def video_job(ws:Workspace, # The page's workspace
     from lesson7ext.gan import colorize
     cb = (lambda i, n: progress((i, n), desc='frames')) if progress is not None else None
     col = (lambda img, m: colorize(img, m, 21)) if model == 'colorize' else None
-    opts = dict(crf=int(crf), progress=cb, **({'model': 'auto'} if model == 'auto' else {}))
+    opts = dict(crf=page_crf(crf), progress=cb, **({'model': 'auto'} if model == 'auto' else {}))
     apply = lambda fs, out: restore_files('photo' if model == 'auto' else model, fs, out, quiet=True, apply=col, video=opts)
     return run_job(ws, [upload] if upload else [], apply, 'restored', answer=video_outputs, **limits)
 
@@ -434,7 +444,8 @@ def video_tab(ws:Workspace, models=None, **limits):
             file = gr.File(label='video (mp4, mov, mkv, webm, avi, animated GIF)', type='filepath')
             ch = [('auto: video for compressed films (H.264, H.265, MPEG-4, VP9), else photo', 'auto'), ('video: compressed films, with the neighbouring frames', 'video')] + model_choices(models) + [('x4: four times the size', 'x4'), ('colorize: black-and-white films', 'colorize')]
             model = gr.Dropdown(ch, value=ch[0][1], label='model')
-            crf = gr.Slider(12, 35, value=18, step=1, label='H.264 quality (CRF: lower is better and bigger; 18 looks like the source)')
+            crf = gr.Dropdown(['auto', '12', '15', '18', '23', '28'], value='auto', allow_custom_value=True,
+                              label='H.264 quality (CRF: lower is better and bigger; auto: 18, which looks like the source, or finer than the source after the video model)')
             go = gr.Button('Restore video', variant='primary')
         with gr.Column():
             outs = gr.Video(label='result', interactive=False), gr.File(label='download', interactive=False), gr.Markdown(label='report')

@@ -191,7 +191,7 @@ def restore_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders
                 jpeg_quality:int=None, # The JPEG quality to assume for every photo, 1-100 (default: each file's own, from its tables): the strength's, and FBCNN's quality input (for photos compressed twice, give the worse)
                 tile:int=512, # Tile size in pixels (0: whole image at once)
                 ext:str='auto', # Output format of images: auto (keep each input's), png or jpg
-                crf:int=None, # Videos: H.264 quality, 0-51 (lower: better and bigger; default 18, which looks like the source, and 12 after the video model)
+                crf:int=None, # Videos: H.264 quality, 0-51 (lower: better and bigger; default 18, which looks like the source; after the video model finer than the source, 1-12)
                 stabilize:str='auto', # Videos: blend each frame with the previous one's result along optical flow: auto (output), output, residual, chroma or none
                 quiet:bool=False, # No progress bar
                 list_models:Annotated[str, dict(nargs='?', const='')]=None, # Print the shipped models' cards, and those of the model files in a folder if one is given, and exit

@@ -19,12 +19,12 @@ from .degrade import resize
 from .restore import restore_batch, cached_restorer, default_strength
 
 # %% auto #0
-__all__ = ['stabilizer_defaults', 'video_whole_px', 'video_neighbours', 'video_noise_ramp', 'codec_sources', 'video_crf_ramp',
-           'video_bpp_ramp', 'synthetic_clip', 'BadVideo', 'probe_video', 'plan_segments', 'decode_frames',
-           'avi_stamps', 'frame_rgb', 'Stabilizer', 'flow_back', 'align_to', 'frame_window', 'SegmentWriter', 'even',
-           'restore_windows', 'frame_restorer', 'parts_dir', 'join_segments', 'noise_sigma', 'video_strength',
-           'encoder_options', 'video_model_for', 'codec_strength', 'auto_strength', 'copyable', 'copy_video',
-           'output_settings', 'restore_video']
+__all__ = ['stabilizer_defaults', 'yuv_weights', 'video_whole_px', 'video_neighbours', 'video_noise_ramp', 'codec_sources',
+           'video_crf_ramp', 'video_bpp_ramp', 'video_out_margin', 'synthetic_clip', 'BadVideo', 'probe_video',
+           'plan_segments', 'decode_frames', 'avi_stamps', 'frame_rgb', 'Stabilizer', 'flow_back', 'align_to',
+           'frame_window', 'yuv_change', 'SegmentWriter', 'even', 'restore_windows', 'frame_restorer', 'parts_dir',
+           'join_segments', 'noise_sigma', 'video_strength', 'encoder_options', 'video_model_for', 'codec_strength',
+           'auto_strength', 'copyable', 'copy_video', 'codec_out_crf', 'output_settings', 'restore_video']
 
 # %% ../nbs/05a_video.ipynb #7aae0daa
 def synthetic_clip(dst, # The video file to write (its suffix picks the container)
@@ -218,6 +218,21 @@ def frame_window(prev:np.ndarray, # The frame before (`None`: none)
     return np.concatenate([align_to(cur, prev, flow_px), cur, align_to(cur, nxt, flow_px)], -1)
 
 # %% ../nbs/05a_video.ipynb #1c2ee8ef
+yuv_weights = {1: (0.2126, 0.0722), 9: (0.2627, 0.0593), 10: (0.2627, 0.0593)}  # (Kr, Kb) of BT.709 and BT.2020 by colorspace code; the rest (unspecified, BT.601) 0.299, 0.114
+
+def yuv_change(d:np.ndarray, # `(H,W,3)` float change in RGB (0-255 scale), H and W even
+               colorspace:int=2, # The frame's colorspace code (1: BT.709, 9/10: BT.2020, else BT.601)
+               color_range:int=0, # The frame's range code (2: full, else limited)
+              ) -> np.ndarray:
+    "The change `d` as a yuv420p frame's planes (PyAV's `(H*3/2,W)` layout), float: exact matrix arithmetic, the chroma averaged over 2x2 pixels."
+    kr, kb = yuv_weights.get(int(colorspace), (0.299, 0.114))
+    y = kr * d[..., 0] + (1 - kr - kb) * d[..., 1] + kb * d[..., 2]
+    cb, cr = (d[..., 2] - y) / (2 * (1 - kb)), (d[..., 0] - y) / (2 * (1 - kr))
+    sy, sc = (1., 1.) if int(color_range) == 2 else (219 / 255, 224 / 255)
+    h, w = y.shape
+    half = lambda c: c.reshape(h // 2, 2, w // 2, 2).mean((1, 3))
+    return np.concatenate([(sy * y).ravel(), (sc * half(cb)).ravel(), (sc * half(cr)).ravel()]).reshape(-1, w)
+
 class SegmentWriter:
     "One segment of the output's video: H.264 yuv420p (no B-frames, so segments join end to end), written under a temporary name, renamed when closed."
     def __init__(self, dst:Path, info:dict, size:tuple, crf:int=18):
@@ -234,11 +249,12 @@ class SegmentWriter:
         return f.reformat(format='yuv420p', dst_colorspace=self.info['colorspace'], dst_color_range=self.info['color_range'])
 
     def write(self, rgb:np.ndarray, pts:int, like:tuple=None):
-        "Encode an `(H,W,3)` uint8 frame at timestamp `pts` (the source's time base); `like=(source frame, its RGB)`: only the change is converted."
-        f = self.yuv(rgb)
-        if like is not None:  # the source's own planes plus the change in YUV: what the model left alone is not blurred again by 4:2:0
-            d = f.to_ndarray().astype(np.int16) - self.yuv(like[1]).to_ndarray()
-            f = av.VideoFrame.from_ndarray(np.clip(like[0].to_ndarray() + d, 0, 255).astype(np.uint8), format='yuv420p')
+        "Encode an `(H,W,3)` uint8 frame at timestamp `pts` (the source's time base); `like=(source frame, its RGB)`: only the change is converted (`yuv_change`)."
+        if like is None: f = self.yuv(rgb)
+        else:  # the source's own planes plus the change: what the model left alone is not blurred again by 4:2:0, nor rounded twice by swscale
+            d = yuv_change(rgb.astype(np.float32) - like[1], like[0].colorspace, like[0].color_range)
+            f = av.VideoFrame.from_ndarray(np.clip(np.round(like[0].to_ndarray() + d), 0, 255).astype(np.uint8), format='yuv420p')
+            f.colorspace, f.color_range = like[0].colorspace, like[0].color_range
         f.pts, f.time_base = pts, self.info['time_base']
         for p in self.s.encode(f): self.c.mux(p)
 
@@ -451,16 +467,28 @@ def copy_video(src, # A video file that is `copyable`
     return out
 
 # %% ../nbs/05a_video.ipynb #8ac8d469
+video_out_margin = 20  # a codec model's output is written this many x264 CRF steps finer than its source (CRF 12 at most): re-encoding a CRF 23 source then costs 0.03-0.07 dB, where CRF 12 cost 0.19-0.39
+
+def codec_out_crf(src_crf=None, # The source's x264 / x265 rate factor (`encoder_options`), if the stream says it
+                 ) -> int:
+    "The CRF a codec model's output is written at: the source's less `video_out_margin`, between 1 and 12; 12 where the stream does not say."
+    return 12 if src_crf is None else int(np.clip(round(float(src_crf)) - video_out_margin, 1, 12))
+
 def output_settings(model, # The model that restores the frames
                     strength:float, # The strength chosen
                     apply=None, # A per-frame function instead of the restorer
                     stabilize:str='auto', # As asked (see `restore_video`)
                     crf:int=None, # As asked
+                    src=None, # The source video: its stream's rate factor (`encoder_options`) sets a codec model's output CRF
+                    say=None, # Called with the line saying the CRF chosen for a codec model
                    ) -> tuple:
-    "`(Stabilizer mode, output CRF)` for `restore_video`: 'none' where nothing changes and after a multi-frame model (it sees the neighbours itself; carrying its output cost 0.8 dB, `bench/video.py --codec`), 12 after it."
-    multi = getattr(model, 'frames', 1) > 1
+    "`(Stabilizer mode, output CRF)` for `restore_video`: 'none' where nothing changes and after a multi-frame model (it sees the neighbours itself; carrying its output cost 0.8 dB, `bench/video.py --codec`), `codec_out_crf` after it, else 18."
+    multi = getattr(model, 'frames', 1) > 1 and apply is None
     mode = 'none' if (strength == 0 and apply is None) or (multi and stabilize == 'auto') else ('chroma' if apply else 'output') if stabilize == 'auto' else stabilize
-    return mode, ifnone(crf, 12 if multi and apply is None else 18)
+    if crf is not None or not multi: return mode, ifnone(crf, 18)
+    crf = codec_out_crf(encoder_options(src).get('crf') if src else None)
+    if say: say(f"{Path(src).name}: written at CRF {crf}, fine enough that x264 keeps what the model restored (--crf for a smaller file)")
+    return mode, crf
 
 # %% ../nbs/05a_video.ipynb #cfd6fb48
 def restore_video(src, # A video file (mp4, mov, mkv, webm, avi, animated GIF...)
@@ -469,7 +497,7 @@ def restore_video(src, # A video file (mp4, mov, mkv, webm, avi, animated GIF...
                   strength:float=None, # 0: unchanged, 1: the full correction (default: `auto_strength`'s, from the stream or the noise the frames show)
                   apply=None, # `apply(img, model)` -> image per frame instead of the restorer (e.g. `colorize`)
                   stabilize:str='auto', # `Stabilizer`'s mode ('output', 'residual', 'chroma') or 'none'; 'auto': 'chroma' with `apply`, 'none' for a multi-frame model, else 'output'
-                  crf:int=None, # H.264 quality: lower is better and bigger (default: 18, visually transparent; 12 after a multi-frame codec model, whose restored detail x264 at 18 takes away again)
+                  crf:int=None, # H.264 quality: lower is better and bigger (default: 18, visually transparent; after a multi-frame codec model `codec_out_crf`, finer than the source, or x264 takes back what it restored)
                   tile:int=512, # Tile size for the restorer
                   batch:int=4, # Frames per forward pass
                   segment_frames:int=120, # Frames per segment at least (a rerun resumes at the first missing segment)
@@ -485,7 +513,7 @@ def restore_video(src, # A video file (mp4, mov, mkv, webm, avi, animated GIF...
     m = cached_restorer(model) if isinstance(model, (str, Path)) else model
     strength, sc = auto_strength(src, m, strength, apply, say, info), getattr(m, 'scale', 1)
     if strength == 0 and apply is None and sc == 1 and copyable(src, info): return copy_video(src, dst, info)
-    mode, crf = output_settings(m, strength, apply, stabilize, crf)
+    mode, crf = output_settings(m, strength, apply, stabilize, crf, src, say)
     settings = dict(model=str(model) if isinstance(model, (str, Path)) else 'in-memory', strength=strength, colorize=apply is not None,
                     stabilize=mode, crf=crf, tile=tile, every=segment_frames, version=2)
     segs, d = _plan(src, dst, info, settings, segment_frames)

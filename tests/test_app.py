@@ -215,7 +215,7 @@ def test_video_tab(server, tmp_path):
     import av
     from lesson7ext.video import synthetic_clip
     clip = synthetic_clip(tmp_path/'clip.mp4', n=16, size=(128, 96), rate=8, gop=8)
-    play, dl, msg = client(server, tmp_path/'dl').predict(handle_file(clip), 'photo', 18, api_name='/video')
+    play, dl, msg = client(server, tmp_path/'dl').predict(handle_file(clip), 'photo', '18', api_name='/video')
     assert msg.startswith('1 restored') and Path(dl).suffix == '.mp4' and play, msg
     assert 'clip.mp4: strength 0.00' in msg and 'left as it is' in msg, msg  # clean footage: the page says why it comes back as it went
     run('lesson7ext-restore', clip, '--out', tmp_path/'cli', '--quiet')
@@ -224,8 +224,10 @@ def test_video_tab(server, tmp_path):
     a, b = frames(dl), frames(tmp_path/'cli'/'clip.mp4')
     assert len(a) == len(b) == 16 and all((x == y).all() for x, y in zip(a, b))
     heavy = synthetic_clip(tmp_path/'heavy.mp4', n=16, size=(128, 96), rate=8, gop=8, crf=40)
-    play, dl, msg = client(server, tmp_path/'dl3').predict(handle_file(heavy), 'auto', 18, api_name='/video')  # the page's default: the codec picks
-    assert msg.startswith('1 restored') and 'heavy.mp4: strength' in msg and 'from x264 CRF 40' in msg, msg
+    play, dl, msg = client(server, tmp_path/'dl3').predict(handle_file(heavy), 'auto', 'auto', api_name='/video')  # the page's defaults: the codec picks
+    assert msg.startswith('1 restored') and 'heavy.mp4: strength' in msg and 'from x264 CRF 40' in msg and 'written at CRF 12' in msg, msg
+    run('lesson7ext-restore', heavy, '--out', tmp_path/'cli', '--quiet')  # the page writes what the CLI writes
+    assert all((x == y).all() for x, y in zip(frames(dl), frames(tmp_path/'cli'/'heavy.mp4')))
     (tmp_path/'notes.mp4').write_text('not a video')
-    with pytest.raises(Exception) as e: client(server, tmp_path/'dl2').predict(handle_file(tmp_path/'notes.mp4'), 'photo', 18, api_name='/video')
+    with pytest.raises(Exception) as e: client(server, tmp_path/'dl2').predict(handle_file(tmp_path/'notes.mp4'), 'photo', '18', api_name='/video')
     assert 'notes.mp4' in str(e.value) and 'not a video' in str(e.value), str(e.value)

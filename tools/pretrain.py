@@ -394,6 +394,7 @@ def main():
     p.add_argument('--out', help=f'folder of the finished model and of the checkpoints (default: {weights_dir} and {ckpt_dir})')
     p.add_argument('--recalibrate', action='store_true', help="`video` only: measure the shipped model's strengths and scores again and rewrite its card")
     p.add_argument('--recard', action='store_true', help="only rewrite the shipped model's card with the recipe's `inputs` line")
+    p.add_argument('--init', help="a budget recipe: start a new run from this shipped model instead of the recipe's `init` (`video --init video --minutes 120`: the shipped `video` trained on for 120 more minutes)")
     p.add_argument('--from-shipped', action='store_true', help="start from the shipped model, as the end of the stages its card lists (for stages added since)")
     a = p.parse_args()
     if a.out: ckpt_dir = log_dir = out_dir = Path(a.out)
@@ -402,7 +403,7 @@ def main():
         from video_train import recalibrate
         return print(f"wrote {recalibrate(out_dir/f'{a.name}.safetensors', a.data, train_files(a.data, a.work, True, True)[1])}", flush=True)
     if not torch.cuda.is_available(): RECIPES[a.name].update(RECIPES[a.name].get('cpu', {}))  # a recipe's CPU settings (`bench/photo_training.py`)
-    for k in ('epochs', 'epoch_size', 'minutes', 'bs'):
+    for k in ('epochs', 'epoch_size', 'minutes', 'bs', 'init'):
         if getattr(a, k): RECIPES[a.name][k] = getattr(a, k)
     if a.threads: torch.set_num_threads(a.threads)
     if a.from_shipped and not (ckpt_dir/f'{a.name}.json').exists(): from_shipped(a.name)

@@ -15,9 +15,9 @@ from fastai.data.core import TfmdDL, DataLoaders
 from fastai.vision.core import TensorImage
 from fastai.vision.augment import Normalize
 from fastai.vision.all import imagenet_stats
-from lesson7ext.images import open_image, atomic_write
+from lesson7ext.images import open_image
 from lesson7ext.degrade import pan_frames, codec_frames
-from lesson7ext.video import frame_window, video_neighbours
+from lesson7ext.video import frame_window, video_neighbours, probe_video, SegmentWriter, codec_out_crf, encoder_options
 
 CLIP_TRAIN = 0.6  # the share of cockatoo.mp4's frames, from the start, that training may see
 
@@ -151,23 +151,39 @@ def calibration_clips(data, valid):
     pans = [pan_frames(np.asarray(open_image(f).convert('RGB')), (1.3, 0.6), 16, (384, 256)) for f in valid[:2]]
     return [(clip, 20)] + [(p, 25) for p in pans]
 
+def written(src, xs, ys, dst):
+    "The frames `ys` (restored from `src`'s decoded frames `xs`) as `restore_video` writes them for a codec model (the change only, at `codec_out_crf`), read back."
+    info, b = probe_video(src), bench_video()
+    with av.open(str(src)) as c: fs = list(c.decode(video=0))
+    w = SegmentWriter(dst, info, (info['width'], info['height']), codec_out_crf(encoder_options(src).get('crf')))
+    for f, x, y in zip(fs, xs, ys): w.write(np.clip(np.round(y), 0, 255).astype(np.uint8), f.pts, (f, x))
+    w.close()
+    return b.read(dst)
+
 def calibrate_crf(model, data, valid):
-    "The card's `strength_by_crf`: per x264 CRF, the strength with the best mean gain among those that cost no frame more than 0.1 dB (the model's frames as the video path makes them, not re-encoded)."
+    "The card's `strength_by_crf`: per x264 CRF, the strength with the best mean gain among those that cost no frame more than 0.1 dB, scored as the video path writes its output (`written`); the temporal error's change is recorded beside it."
     import tempfile
     b = bench_video()
-    tmp, table, gains = Path(tempfile.mkdtemp()), [], {}
+    tmp, table, gains, flicker = Path(tempfile.mkdtemp()), [], {}, {}
     for crf in CAL_CRFS:
-        g = {s: [] for s in CAL_STRENGTHS}
+        g, te = {s: [] for s in CAL_STRENGTHS}, {s: [] for s in CAL_STRENGTHS}
         for k, (clean, rate) in enumerate(calibration_clips(data, valid)):
-            x = b.read(b.write(clean, tmp/f'{k}_{crf}.mp4', crf, rate))
+            src = b.write(clean, tmp/f'{k}_{crf}.mp4', crf, rate)
+            x = b.read(src)
             y = b.model_frames(model, x, video_neighbours)  # as the video path runs it
-            for s in CAL_STRENGTHS:
-                g[s] += [b.psnr(np.round(a + s * (o.astype(np.float64) - a)), c) - b.psnr(a, c) for a, o, c in zip(x, y, clean)]
+            g[0.] += [0.] * len(x); te[0.].append(0.)  # strength 0: the source is copied as it is
+            for s in CAL_STRENGTHS[1:]:
+                out = written(src, x, [a + s * (o.astype(np.float64) - a) for a, o in zip(x, y)], tmp/f'{k}_{crf}_{s}.nut')
+                g[s] += [b.psnr(o, c) - b.psnr(a, c) for a, o, c in zip(x, out, clean)]
+                te[s].append(b.temporal_error(out, clean) - b.temporal_error(x, clean))
         ok = [s for s in CAL_STRENGTHS if min(g[s]) >= -0.1]
         table.append([crf, max(ok, key=lambda s: np.mean(g[s]))])
         gains[str(crf)] = {str(s): round(float(np.mean(v)), 3) for s, v in g.items()}
-        print(f"video: CRF {crf}: strength {table[-1][1]}, mean gains {gains[str(crf)]}", flush=True)
-    return dict(strength_by_crf=table, strength_measured=dict(clips="cockatoo.mp4 frames 120-135, pans over 2 validation photos", gains=gains))
+        flicker[str(crf)] = {str(s): round(float(max(v)), 3) for s, v in te.items()}
+        print(f"video: CRF {crf}: strength {table[-1][1]}, mean gains {gains[str(crf)]}, worst frame's {({str(s): round(float(min(v)), 3) for s, v in g.items()})}, "
+              f"worst clip's temporal error change {flicker[str(crf)]}", flush=True)
+    return dict(strength_by_crf=table, strength_measured=dict(clips="cockatoo.mp4 frames 120-135, pans over 2 validation photos", gains=gains, temporal_error_change=flicker,
+                                                              how="the frames as restore_video writes them: the change only, x264 at codec_out_crf"))
 
 def recalibrate(out_path, data, valid):
     "Measure the shipped `video` model's strengths and held-out scores again (after the video path changed) and rewrite its card; the weights stay."
@@ -175,5 +191,5 @@ def recalibrate(out_path, data, valid):
     m, c = load_restorer('video'), model_card('video')
     cal = calibrate_crf(m.eval(), data, valid)
     m.restorer_info = dict(card=cal)
-    c = dict(c, **cal, scores=video_scores(m, data), recalibrated=dict(date=__import__('time').strftime('%Y-%m-%d'), why='the video path now runs each frame alone (video_neighbours), without the Stabilizer, written at CRF 12'))
+    c = dict(c, **cal, scores=video_scores(m, data), recalibrated=dict(date=__import__('time').strftime('%Y-%m-%d'), why='the video path writes a codec model\'s output finer than its source (codec_out_crf), and the strengths are measured through that writer'))
     return export_restorer(m, out_path, scale=1, card=c)
