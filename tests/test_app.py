@@ -51,7 +51,9 @@ class Server:
             assert self.proc.poll() is None, f'server exited with {self.proc.returncode}'
         raise TimeoutError(f'{self.url} did not answer')
 
-    def files(self): return [f for f in self.root.rglob('*') if f.is_file()]
+    def files(self):
+        "The files under the server's folder now: `os.walk` skips a folder the server's sweeper removes while it looks (`rglob` raised)."
+        return [Path(d)/f for d, _, fs in os.walk(self.root) for f in fs]
 
     def stop(self):
         if self.proc.poll() is None:

@@ -109,7 +109,7 @@ def test_killed_server_folder_removed_at_next_start(tmp_path):
         f = camera_photo(tmp_path/'camera.jpg', (2000, 1500))
         threading.Thread(target=lambda: client(srv, tmp_path/'dl').submit([handle_file(f)], 'photo', True, 1., api_name='/restore'), daemon=True).start()
         for _ in range(600):
-            if any(p.name == 'camera.jpg' for p in srv.root.rglob('*')): break
+            if any(p.name == 'camera.jpg' for p in srv.files()): break
             time.sleep(0.1)
         else: pytest.fail('the upload never reached the server')
         srv.proc.send_signal(signal.SIGKILL); srv.proc.wait()
