@@ -151,14 +151,13 @@ def calibration_clips(data, valid):
     pans = [pan_frames(np.asarray(open_image(f).convert('RGB')), (1.3, 0.6), 16, (384, 256)) for f in valid[:2]]
     return [(clip, 20)] + [(p, 25) for p in pans]
 
-def written(src, xs, ys, dst):
-    "The frames `ys` (restored from `src`'s decoded frames `xs`) as `restore_video` writes them for a codec model (the change only, at `codec_out_crf`), read back."
-    info, b = probe_video(src), bench_video()
-    with av.open(str(src)) as c: fs = list(c.decode(video=0))
+def written(src, fs, xs, ys, dst):
+    "The frames `ys` (restored from `src`'s decoded frames: `fs` as PyAV gives them, `xs` in RGB) as `restore_video` writes them for a codec model (the change only, at `codec_out_crf`), read back."
+    info = probe_video(src)
     w = SegmentWriter(dst, info, (info['width'], info['height']), codec_out_crf(encoder_options(src).get('crf')))
     for f, x, y in zip(fs, xs, ys): w.write(np.clip(np.round(y), 0, 255).astype(np.uint8), f.pts, (f, x))
     w.close()
-    return b.read(dst)
+    return bench_video().read(dst)
 
 def calibrate_crf(model, data, valid):
     "The card's `strength_by_crf`: per x264 CRF, the strength with the best mean gain among those that cost no frame more than 0.1 dB, scored as the video path writes its output (`written`); the temporal error's change is recorded beside it."
@@ -169,11 +168,12 @@ def calibrate_crf(model, data, valid):
         g, te = {s: [] for s in CAL_STRENGTHS}, {s: [] for s in CAL_STRENGTHS}
         for k, (clean, rate) in enumerate(calibration_clips(data, valid)):
             src = b.write(clean, tmp/f'{k}_{crf}.mp4', crf, rate)
-            x = b.read(src)
+            with av.open(str(src)) as c: fs = list(c.decode(video=0))  # decoded once for every strength
+            x = [f.to_ndarray(format='rgb24') for f in fs]
             y = b.model_frames(model, x, video_neighbours)  # as the video path runs it
             g[0.] += [0.] * len(x); te[0.].append(0.)  # strength 0: the source is copied as it is
             for s in CAL_STRENGTHS[1:]:
-                out = written(src, x, [a + s * (o.astype(np.float64) - a) for a, o in zip(x, y)], tmp/f'{k}_{crf}_{s}.nut')
+                out = written(src, fs, x, [a + s * (o.astype(np.float64) - a) for a, o in zip(x, y)], tmp/f'{k}_{crf}_{s}.nut')
                 g[s] += [b.psnr(o, c) - b.psnr(a, c) for a, o, c in zip(x, out, clean)]
                 te[s].append(b.temporal_error(out, clean) - b.temporal_error(x, clean))
         ok = [s for s in CAL_STRENGTHS if min(g[s]) >= -0.1]
