@@ -1,6 +1,7 @@
 """Benchmark: restoring the photos people have (issue 18), `photo` against `lesson7`, `realistic` and classical methods.
 
     python bench/photos.py [--data ../shared/data] [--sets cset5,sun80] [--picture nbs/images/photo_rows.png] [--no-speed]
+    python bench/photos.py --candidate new/photo.safetensors --no-baselines   # a finished training beside the shipped `photo`
 
 Rows: the inputs of `protocols.photo_inputs`, made from clean photos never trained on (JPEGs are real files, so `photo`
 reads their quality from the tables): clean, JPEG q10/20/30/40/50/80, JPEG q70 then q40, gaussian noise sigma 15, Poisson noise
@@ -49,30 +50,40 @@ def eval_sets(data, work):
     import pretrain
     return dict(cset5=sorted((Path(data)/'CSet5').glob('*.png')), sun80=pretrain.eval_files(data, work), bsds=pretrain.eval_bsds(data))
 
-def score_set(files, rows):
+def score_set(files, rows, candidate=None, baselines=True):
+    "Each column's `photo_grid` on `files`: `photo` (default strength and 1), a candidate file's the same way, then the baselines."
     from lesson7ext.protocols import photo_grid
     from lesson7ext.restore import restore, cached_restorer
-    ph, l7, re = (cached_restorer(n) for n in ('photo', 'lesson7', 'realistic'))
-    res = dict(photo=photo_grid(lambda im: restore(im, ph), files, rows), photo_s1=photo_grid(lambda im: restore(im, ph, strength=1.), files, rows),
-               lesson7=photo_grid(lambda im: restore(im, l7), files, rows), realistic=photo_grid(lambda im: restore(im, re), files, rows))
-    cl = {n: photo_grid(f, files, rows) for n, f in classical_methods().items()}
-    res['classical'] = {r: dict(max((dict(g[r], method=n) for n, g in cl.items()), key=lambda v: v['gain'])) for r in rows}
+    ms = dict(photo='photo', **(dict(new=candidate) if candidate else {}), **(dict(lesson7='lesson7', realistic='realistic') if baselines else {}))
+    res = {}
+    for k, n in ms.items():
+        m = cached_restorer(n)
+        res[k] = photo_grid(lambda im: restore(im, m), files, rows)
+        if k in ('photo', 'new'): res[f'{k}_s1'] = photo_grid(lambda im: restore(im, m, strength=1.), files, rows)
+    if baselines:
+        cl = {n: photo_grid(f, files, rows) for n, f in classical_methods().items()}
+        res['classical'] = {r: dict(max((dict(g[r], method=n) for n, g in cl.items()), key=lambda v: v['gain'])) for r in rows}
     return res
 
 def cell(v, row):
     if row == 'clean': return f"{v['output']:.1f} dB (worst {v['worst'] + 100:.1f})"
     return f"{v['gain']:+.2f} ({v['worst']:+.2f})"
 
+HEADS = dict(photo='`photo`', photo_s1='`photo` at strength 1', new='candidate', new_s1='candidate at strength 1', lesson7='`lesson7`', realistic='`realistic`')
+
 def show(name, res, rows):
     print(f"\n## {name}: mean gain over the input, dB (worst photo's gain); clean: PSNR against itself\n")
-    cols = ['photo', 'photo_s1', 'lesson7', 'realistic', 'classical']
-    print('| input | input dB | `photo` | `photo` at strength 1 | `lesson7` | `realistic` | best classical | published: FBCNN / DnCNN-3 (LIVE1) |')
-    print('|---|---|---|---|---|---|---|---|')
+    cols = [k for k in HEADS if k in res]
+    print('| input | input dB | ' + ' | '.join(HEADS[k] for k in cols) + (' | best classical' if 'classical' in res else '') + ' | published: FBCNN / DnCNN-3 (LIVE1) |')
+    print('|---' * (len(cols) + 3 + ('classical' in res)) + '|')
     for r in rows:
-        c = res['classical'][r]
         inp = '(itself)' if r == 'clean' else f"{res['photo'][r]['input']:.2f}"
         pub = ' / '.join(f'{g:+.2f}' for g in PUBLISHED[r]) if r in PUBLISHED else ''
-        print(f"| {r} | {inp} | " + ' | '.join(cell(res[k][r], r) for k in cols[:-1]) + f" | {cell(c, r)} {c['method']} | {pub} |")
+        c = res.get('classical', {}).get(r)
+        print(f"| {r} | {inp} | " + ' | '.join(cell(res[k][r], r) for k in cols) + (f" | {cell(c, r)} {c['method']}" if c else '') + f" | {pub} |")
+    if 'new' in res:  # where the candidate is behind `photo` (mean or worst photo), at the default strength
+        behind = [r for r in rows if res['new'][r]['gain'] < res['photo'][r]['gain'] - 0.005 or res['new'][r]['worst'] < res['photo'][r]['worst'] - 0.005]
+        print(f"\ncandidate behind `photo` (mean or worst photo, default strength): {', '.join(behind) or 'no row'}")
 
 def part_speed(model, src, out):
     "One process: restore the 12-MP `src` with `model` through the CLI's function; seconds and peak RSS."
@@ -86,17 +97,17 @@ def part_speed(model, src, out):
     json.dump(dict(seconds=time.time() - t0, peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, before_mb=rss0,
                    threads=torch.get_num_threads()), open(out, 'w'))
 
-def speed(files):
+def speed(files, models=('photo', 'lesson7')):
     d = Path(tempfile.mkdtemp())
     src = d/'12mp.jpg'
     Image.open(files[0]).convert('RGB').resize((4000, 3000), Image.Resampling.BICUBIC).save(src, quality=85)
     print("\n## 12-MP JPEG (4000x3000) through `lesson7ext-restore`'s code, each model in its own process\n")
     print('| model | seconds | s per MP | peak memory (MB) | threads |')
     print('|---|---|---|---|---|')
-    for m in ('photo', 'lesson7'):
-        subprocess.run([sys.executable, __file__, '--part-speed', m, str(src), str(d/f'{m}.json')], check=True)
-        r = json.load(open(d/f'{m}.json'))
-        print(f"| `{m}` | {r['seconds']:.1f} | {r['seconds'] / 12:.2f} | {r['peak_mb']:.0f} | {r['threads']} |")
+    for i, m in enumerate(models):
+        subprocess.run([sys.executable, __file__, '--part-speed', m, str(src), str(d/f'{i}.json')], check=True)
+        r = json.load(open(d/f'{i}.json'))
+        print(f"| `{Path(m).name}` | {r['seconds']:.1f} | {r['seconds'] / 12:.2f} | {r['peak_mb']:.0f} | {r['threads']} |")
 
 def picture(files, path):
     "One CSet5 crop per row group: input, `photo`, `lesson7`, `realistic`, original."
@@ -123,6 +134,8 @@ def main():
     p.add_argument('--picture', default=None, help='write the before/after picture here')
     p.add_argument('--no-speed', action='store_true')
     p.add_argument('--speed-only', action='store_true')
+    p.add_argument('--candidate', default=None, help='a model file scored beside the shipped `photo` (e.g. a finished training, before it replaces `photo`)')
+    p.add_argument('--no-baselines', action='store_true', help='score `photo` (and the candidate) only, not lesson7, realistic and classical methods')
     p.add_argument('--json', default=None, help='also write the numbers here')
     p.add_argument('--part-speed', nargs=3, help=argparse.SUPPRESS)
     a = p.parse_args()
@@ -130,15 +143,16 @@ def main():
     from lesson7ext.protocols import photo_inputs
     import torch
     rows, sets = a.rows.split(',') if a.rows else list(photo_inputs), eval_sets(a.data, a.work)
-    if a.speed_only: return speed(sets['cset5'])
+    sp = ('photo', a.candidate) if a.candidate else ('photo', 'lesson7')
+    if a.speed_only: return speed(sets['cset5'], sp)
     print(f"bench/photos.py: {torch.get_num_threads()} threads; Sun80 photos: {', '.join(f.stem for f in sets['sun80'])}; "
           f"BSDS500 photos: {', '.join(f.stem for f in sets['bsds'])}")
     allres = {}
     for s in a.sets.split(','):
-        allres[s] = score_set(sets[s], rows)
+        allres[s] = score_set(sets[s], rows, a.candidate, not a.no_baselines)
         show(f"{s} ({len(sets[s])} photos)", allres[s], rows)
     if a.json: json.dump(allres, open(a.json, 'w'))
     if a.picture: picture(sets['cset5'], a.picture)
-    if not a.no_speed: speed(sets['cset5'])
+    if not a.no_speed: speed(sets['cset5'], sp)
 
 if __name__ == '__main__': main()

@@ -78,7 +78,7 @@ def open_image(fn:Path, # Image file
                draft_fn=None, # Called with the upright `(w,h)`; returns a smaller `(w,h)` to decode a JPEG at, or `None`
                rgb:bool=True, # Convert to RGB (`to_rgb`); `False` keeps the mode (gray, alpha, 16-bit...)
               ) -> Image.Image:
-    "Open `fn` as an upright (RGB) image (a JPEG's quantization tables in `info['jpeg_qtables']`, `info['jpeg_grid']` when its pixels lie as stored), or raise `BadImage` with a one-line reason."
+    "Open `fn` as an upright (RGB) image (a JPEG's quantization tables in `info['jpeg_qtables']`; `info['jpeg_grid']` and its components' `info['jpeg_layer']` when its pixels lie as stored), or raise `BadImage` with a one-line reason."
     fn = Path(fn)
     image_header(fn, max_pixels)  # what can be refused before decoding
     try:
@@ -93,11 +93,13 @@ def open_image(fn:Path, # Image file
                 if t is not None: img.draft(None, (t[1], t[0]) if orient in (5, 6, 7, 8) else t)
             img.load()
             qt = getattr(img, 'quantization', None)  # a JPEG's tables: they say its quality (`restore.jpeg_quality`)
+            layer, adobe = getattr(img, 'layer', None), img.info.get('adobe_transform')  # its components' sampling and tables, its colour transform
             grid = bool(qt) and orient == 1 and img.size == (w, h) and img.mode in ('RGB', 'L')  # its pixels on the file's 8x8 blocks
             img = ImageOps.exif_transpose(img)
             img = to_rgb(img) if rgb else img
             if qt: img.info['jpeg_qtables'] = qt
             if grid: img.info['jpeg_grid'] = True  # `restore.jpeg_consistent` may use the tables block by block
+            if grid and layer: img.info.update(jpeg_layer=layer, **({} if adobe is None else dict(adobe_transform=adobe)))  # `restore.jpeg_grid_chroma`
             return img
     except BadImage: raise
     except FileNotFoundError: raise BadImage('file not found')

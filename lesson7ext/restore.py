@@ -20,8 +20,8 @@ from .zoo import load_restorer, model_file, model_stats
 
 # %% auto #0
 __all__ = ['whole_mp', 'ijg_tables', 'jpeg_quality', 'estimate_jpeg_quality', 'image_quality', 'jpeg_grid_table',
-           'jpeg_consistent', 'restore_tensor', 'default_strength', 'cached_restorer', 'run_advice', 'run_notes',
-           'restore_batch', 'restore']
+           'jpeg_consistent', 'jpeg_grid_chroma', 'chroma_consistent', 'restore_tensor', 'default_strength',
+           'cached_restorer', 'run_advice', 'run_notes', 'restore_batch', 'restore']
 
 # %% ../nbs/04a_restore.ipynb #2aa0654c
 @lru_cache(maxsize=1)
@@ -91,23 +91,69 @@ def _dct8() -> torch.Tensor:
     c[0] /= 2 ** 0.5
     return c.float()
 
+def _clip_blocks(ref, plane, table, slack):
+    "The change (same shape) that moves each whole 8x8 block of `plane` to within `slack` steps of `table` of `ref`'s coefficients."
+    C, Q = _dct8(), torch.as_tensor(table, dtype=torch.float32)
+    k = torch.round(C @ _blocks(ref) @ C.T / Q)  # the file's coefficients (a level shift only moves DC, in both)
+    d = C @ _blocks(plane) @ C.T
+    d = torch.minimum(torch.maximum(d, (k - slack) * Q), (k + slack) * Q) - d
+    H, W = ref.shape[0] // 8 * 8, ref.shape[1] // 8 * 8
+    delta = torch.zeros_like(plane)
+    delta[:H, :W] = (C.T @ d @ C).reshape(H // 8, W // 8, 8, 8).transpose(1, 2).reshape(H, W)
+    return delta
+
 def jpeg_consistent(x:torch.Tensor, # The decoded JPEG, `(3,H,W)` RGB in [0,1]
                     y:torch.Tensor, # A restoration of it, the same shape
                     table:np.ndarray, # Its luma quantization table, 8x8 (`jpeg_grid_table`)
                     slack:float=1., # How far a coefficient may lie from the file's, in quantization steps (0.5: exactly the file's bins)
                    ) -> torch.Tensor:
     "`y` with each whole 8x8 block's luma DCT coefficients clipped to within `slack` quantization steps of `x`'s."
-    C, Q = _dct8(), torch.as_tensor(table, dtype=torch.float32)
     w = torch.tensor([0.299, 0.587, 0.114])[:, None, None] * 255  # JFIF's Y, in 0-255 levels
-    lx, ly = (x * w).sum(0), (y * w).sum(0)
-    k = torch.round(C @ _blocks(lx) @ C.T / Q)  # the file's coefficients (the level shift only moves DC, in both)
-    d = C @ _blocks(ly) @ C.T
-    d = torch.minimum(torch.maximum(d, (k - slack) * Q), (k + slack) * Q) - d
-    H, W = lx.shape[0] // 8 * 8, lx.shape[1] // 8 * 8
-    delta = torch.zeros_like(ly)
-    delta[:H, :W] = (C.T @ d @ C).reshape(H // 8, W // 8, 8, 8).transpose(1, 2).reshape(H, W)
+    delta = _clip_blocks((x * w).sum(0), (y * w).sum(0), table, slack)
     return (y + delta / 255).clamp(0, 1)  # the same change to R, G and B changes Y alone
 
+# %% ../nbs/04a_restore.ipynb #fbbc7277
+def jpeg_grid_chroma(img:Image.Image, # An image as opened from a file (`open_image` or `Image.open`)
+                    ) -> tuple:
+    "`(table, (sv, sh))`: the chroma quantization table (8x8) and subsampling of a colour JPEG on its file's grid, else `None`."
+    layer = getattr(img, 'layer', None) or img.info.get('jpeg_layer')
+    qt = getattr(img, 'quantization', None) or img.info.get('jpeg_qtables')
+    if jpeg_grid_table(img) is None or img.mode != 'RGB' or not layer or len(layer) != 3 or not qt: return None
+    if img.info.get('adobe_transform') == 0: return None  # stored as R, G, B: no chroma planes
+    (_, yh, yv, _), (_, h, v, t), (_, h2, v2, t2) = layer
+    if (h, v, t) != (h2, v2, t2) or t not in qt or yh % h or yv % v: return None
+    return np.maximum(np.asarray(qt[t], dtype=np.float64), 1).reshape(8, 8), (yv // v, yh // h)
+
+_CBCR = torch.tensor([[-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]]) * 255  # JFIF's Cb and Cr (less 128), in 0-255 levels
+_RGB_OF_CBCR = torch.tensor([[0., 1.402], [-0.344136, -0.714136], [1.772, 0.]]) / 255  # R, G, B of a change of Cb and Cr: Y stays
+
+def _fancy(z, sv, sh):
+    "A subsampled plane `(2,h,w)` after the decoder's triangle upsampling and the encoder's cell average: (1,6,1)/8 along each halved axis."
+    for ax, s in ((-1, sh), (-2, sv)):
+        if s != 2: continue
+        p = torch.cat([z.narrow(ax, 0, 1), z, z.narrow(ax, z.shape[ax] - 1, 1)], ax)  # edges repeated, as libjpeg does
+        n = z.shape[ax]
+        z = (p.narrow(ax, 0, n) + 6 * p.narrow(ax, 1, n) + p.narrow(ax, 2, n)) / 8
+    return z
+
+def chroma_consistent(x:torch.Tensor, # The decoded JPEG, `(3,H,W)` RGB in [0,1]
+                      y:torch.Tensor, # A restoration of it, the same shape
+                      table:np.ndarray, # Its chroma quantization table, 8x8 (`jpeg_grid_chroma`)
+                      sampling:tuple, # Its chroma subsampling `(vertical, horizontal)`: `(2, 2)` for 4:2:0
+                      slack:float=0.5, # How far a coefficient may lie from the file's, in quantization steps
+                      iters:int=10, # Steps that undo the upsampling's blur (each leaves at most 3/4 of the error)
+                     ) -> torch.Tensor:
+    "`y` with each whole chroma block's DCT coefficients (at the file's subsampling) clipped to within `slack` steps of `x`'s."
+    sv, sh = sampling
+    H, W = x.shape[1] // (8 * sv) * 8 * sv, x.shape[2] // (8 * sh) * 8 * sh
+    if not H or not W: return y
+    cx, cy = (F.avg_pool2d(torch.einsum('cr,rhw->chw', _CBCR, t[:, :H, :W])[None], (sv, sh))[0] for t in (x, y))
+    fx = cx.clone()
+    for _ in range(iters if sv * sh > 1 else 0): fx = fx + (cx - _fancy(fx, sv, sh))  # the planes the file holds
+    d = torch.stack([_clip_blocks(fx[i], cy[i], table, slack) for i in range(2)])
+    z = y.clone()
+    z[:, :H, :W] += torch.einsum('rc,chw->rhw', _RGB_OF_CBCR, d.repeat_interleave(sv, 1).repeat_interleave(sh, 2))
+    return z.clamp(0, 1)
 
 # %% ../nbs/04a_restore.ipynb #c61e7257
 def _ramp(n, overlap, lo_edge, hi_edge):
@@ -235,6 +281,7 @@ def restore_batch(model:nn.Module, # A restoration model (from `load_restorer`, 
                   progress=None, # Called as `progress(done, total)` after each tile
                   table=None, # A JPEG's luma quantization table (`jpeg_grid_table`), for an image: the result stays consistent with it
                   quality:int=None, # JPEG quality for a model that takes one (FBCNN: `at_quality`); `None`: its own estimate
+                  chroma=None, # A JPEG's chroma table and subsampling (`jpeg_grid_chroma`): its colours stay consistent with them too
                  ) -> torch.Tensor:
     "`x` restored by `model` at `strength`, in `[0,1]`; the model's training mode is left as it was."
     u = getattr(model, 'upscales', 1)
@@ -250,6 +297,7 @@ def restore_batch(model:nn.Module, # A restoration model (from `load_restorer`, 
     finally: model.train(was)
     x = up(x)  # what `strength` blends towards, at the output's size
     if table is not None: y = jpeg_consistent(x, y, table)
+    if chroma is not None: y = chroma_consistent(x, y, *chroma)
     return y if strength == 1 else x + strength * (y - x)
 
 # %% ../nbs/04a_restore.ipynb #481e811c
@@ -261,7 +309,7 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
             precision:str='auto', # 'auto': bf16 and channels-last where bf16 is native (2x fp32 here, within 0.005 dB), else fp32; 'fp32', 'bf16', 'fp16' (CUDA)
             strength:float=None, # 0: the input unchanged, 1: the model's full correction (default: `default_strength`)
             progress=None, # Called as `progress(done, total)` after each tile
-            consistent:bool=True, # Keep a JPEG's restoration within what its file says (`jpeg_consistent`)
+            consistent:bool=True, # Keep a JPEG's restoration within what its file says (`jpeg_consistent`, `chroma_consistent`)
             quality:int=None, # The JPEG quality to assume (its strength, FBCNN's quality input); default: the file's tables, else estimated
            ) -> Image.Image:
     "Restore PIL `img` with `model` at `strength`; returns an image of the same mode family and `scale` times the size."
@@ -280,8 +328,9 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
     if scale != 1 and u == 1: rgb = resize(rgb, scale=scale, method='bicubic')
     a = torch.from_numpy(np.asarray(rgb, dtype=np.float32) / 255.).permute(2, 0, 1)
     t = jpeg_grid_table(img) if consistent and scale == 1 and s else None
+    c = jpeg_grid_chroma(img) if t is not None else None
     q = ifnone(quality, image_quality(img)['quality']) if getattr(model, 'takes_quality', False) else None
-    y = restore_batch(model, a, s, tile, overlap, precision, progress, t, q)
+    y = restore_batch(model, a, s, tile, overlap, precision, progress, t, q, c)
     res = Image.fromarray((y.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
     if mode in gray_modes: res = res.convert('L')
     if alpha is not None:

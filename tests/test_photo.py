@@ -112,13 +112,14 @@ def smooth_photo():
     return Image.fromarray(a.round().astype(np.uint8)).filter(ImageFilter.GaussianBlur(1))
 
 @needs_photo
-@pytest.mark.xfail(strict=True, reason="issue 28: photo adds its own error (about 41 dB against a clean photo) to a JPEG that is better than that: "
-                   "q50 of a smooth photo, 43.0 dB, comes back 1.8 dB worse; CSet5's woman at q80 1.5 dB worse")
-def test_smooth_jpeg_never_worse():
-    "The never-worse bound (-0.1 dB) on a high-PSNR JPEG: a smooth photo saved at quality 50, restored as a user's file is."
+@pytest.mark.parametrize('q', [30, 50, 80])
+def test_smooth_jpeg_never_worse(q):
+    "The never-worse bound (-0.1 dB) on high-PSNR JPEGs: a smooth photo saved at quality `q`, restored as a user's file is."
+    # Issue 28: `photo` put its own colour error into such files (q50 43.0 dB came back 41.2, q80 48.3 came back 43.3): the
+    # restoration is now kept to the file's chroma bins (`chroma_consistent`) as well as its luma bins.
     hr = smooth_photo()
-    buf = io.BytesIO(); hr.save(buf, format='JPEG', quality=50); x = Image.open(io.BytesIO(buf.getvalue()))
-    assert jpeg_quality(x) == 50
+    buf = io.BytesIO(); hr.save(buf, format='JPEG', quality=q); x = Image.open(io.BytesIO(buf.getvalue()))
+    assert jpeg_quality(x) == q
     assert rgb_psnr(restore(x, 'photo'), hr) >= rgb_psnr(x, hr) - 0.1, (rgb_psnr(restore(x, 'photo'), hr), rgb_psnr(x, hr))
 
 def test_mixture_trains_away_from_identity(tmp_path):
