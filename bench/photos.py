@@ -90,24 +90,26 @@ def part_speed(model, src, out):
     import torch
     from lesson7ext.batch import restore_files
     from lesson7ext.restore import cached_restorer
+    from lesson7ext.precision import resolve_precision
     m = cached_restorer(model)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.time()
     restore_files(m, [src], tempfile.mkdtemp(), quiet=True, strength=1.)  # full strength: the card would leave a q85 JPEG alone
     json.dump(dict(seconds=time.time() - t0, peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, before_mb=rss0,
-                   threads=torch.get_num_threads()), open(out, 'w'))
+                   threads=torch.get_num_threads(), precision=resolve_precision('auto')), open(out, 'w'))
 
 def speed(files, models=('photo', 'lesson7')):
     d = Path(tempfile.mkdtemp())
     src = d/'12mp.jpg'
     Image.open(files[0]).convert('RGB').resize((4000, 3000), Image.Resampling.BICUBIC).save(src, quality=85)
-    print("\n## 12-MP JPEG (4000x3000) through `lesson7ext-restore`'s code, each model in its own process\n")
-    print('| model | seconds | s per MP | peak memory (MB) | threads |')
-    print('|---|---|---|---|---|')
+    from pretrain import cpu_name
+    print(f"\n## 12-MP JPEG (4000x3000) through `lesson7ext-restore`'s code, each model in its own process ({cpu_name()})\n")
+    print('| model | seconds | s per MP | peak memory (MB) | threads | precision |')
+    print('|---|---|---|---|---|---|')
     for i, m in enumerate(models):
         subprocess.run([sys.executable, __file__, '--part-speed', m, str(src), str(d/f'{i}.json')], check=True)
         r = json.load(open(d/f'{i}.json'))
-        print(f"| `{Path(m).name}` | {r['seconds']:.1f} | {r['seconds'] / 12:.2f} | {r['peak_mb']:.0f} | {r['threads']} |")
+        print(f"| `{Path(m).name}` | {r['seconds']:.1f} | {r['seconds'] / 12:.2f} | {r['peak_mb']:.0f} | {r['threads']} | {r['precision']} |")
 
 def picture(files, path):
     "One CSet5 crop per row group: input, `photo`, `lesson7`, `realistic`, original."
