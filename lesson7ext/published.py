@@ -47,6 +47,7 @@ identity_stats = ((0., 0., 0.), (1., 1., 1.))  # a published net's input: `[0,1]
 
 class PublishedRestorer(nn.Module):
     "A spandrel model as a model of this package: `[0,1]` RGB in, `scale` times larger out; grey models work on luma."
+    fp32_channels_last = False  # in fp32 on a CPU it runs in its authors' memory format: channels-last was measured on the package's nets only
     def __init__(self,
                  desc, # A spandrel `ImageModelDescriptor`
                  source=None, # The file it came from (named in its card)
