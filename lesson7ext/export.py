@@ -80,8 +80,8 @@ def export_onnx(model, # A shipped model's name, a model file (ours or published
     _need_onnx()
     m = load_restorer(model) if isinstance(model, (str, Path)) else model
     p, was = next(m.parameters()), m.training
-    try: return _write_onnx(m.float().cpu(), Path(path), opset, tol)
-    finally: m.to(p.device, p.dtype).train(was)  # the caller's model as it was
+    try: return _write_onnx(m.float().cpu().to(memory_format=torch.contiguous_format), Path(path), opset, tol)  # channels-last weights (`restore` on a CPU) break the exporter's shape ranges
+    finally: m.to(p.device, p.dtype).train(was)  # the caller's model as it was (`restore` puts it back in channels-last)
 
 @contextmanager
 def quiet_loggers(*names):
