@@ -147,10 +147,10 @@ def chroma_consistent(x:torch.Tensor, # The decoded JPEG, `(3,H,W)` RGB in [0,1]
     sv, sh = sampling
     H, W = x.shape[1] // (8 * sv) * 8 * sv, x.shape[2] // (8 * sh) * 8 * sh
     if not H or not W: return y
-    cx, cy = (F.avg_pool2d(torch.einsum('cr,rhw->chw', _CBCR, t[:, :H, :W])[None], (sv, sh))[0] for t in (x, y))
-    fx, fy = cx.clone(), cy.clone()  # the planes the file holds, and the restoration's as the same decoder would have given it
-    for _ in range(iters if sv * sh > 1 else 0): fx, fy = fx + (cx - _fancy(fx, sv, sh)), fy + (cy - _fancy(fy, sv, sh))
-    d = _fancy(torch.stack([_clip_blocks(fx[i], fy[i], table, slack) for i in range(2)]), sv, sh)  # the change the decoded averages see
+    c = torch.stack([F.avg_pool2d(torch.einsum('cr,rhw->chw', _CBCR, t[:, :H, :W])[None], (sv, sh))[0] for t in (x, y)])  # cell averages of both
+    f = c.clone()  # the planes the file holds, and the restoration's as the same decoder would have given it
+    for _ in range(iters if sv * sh > 1 else 0): f = f + (c - _fancy(f, sv, sh))
+    d = _fancy(torch.stack([_clip_blocks(f[0, i], f[1, i], table, slack) for i in range(2)]), sv, sh)  # the change the decoded averages see
     z = y.clone()
     z[:, :H, :W] += torch.einsum('rc,chw->rhw', _RGB_OF_CBCR, d.repeat_interleave(sv, 1).repeat_interleave(sh, 2))
     return z.clamp(0, 1)
