@@ -43,7 +43,7 @@ def inspect_upload(path, # An uploaded file
     fmt, mode, (w, h), frames = head['format'], head['mode'], head['size'], head['frames']
     if w * h > max_mp * 1e6: return f'{w}x{h} = {w * h / 1e6:.1f} MP is over the upload limit of {max_mp:g} MP', [], None
     notes = [mode_note(mode)] if mode_note(mode) else []
-    if frames > 1: notes.append(f'animated ({frames} frames): only the first frame is restored')
+    if frames > 1: notes.append(f'animated ({frames} frames): ' + ('every frame restored, written back as a GIF' if fmt == 'GIF' else 'only the first frame is restored'))
     exts = [e for e, f in Image.registered_extensions().items() if f == fmt]
     sfx = p.suffix.lower() if p.suffix.lower() in exts else (exts[0] if exts else '.png')
     if sfx != p.suffix.lower(): notes.append(f"named {p.suffix or 'without an extension'} but is a {fmt} file")  # what is written: `written_as`
@@ -340,13 +340,14 @@ def restore_tab(ws:Workspace, # The page's workspace
             model = gr.Dropdown(ch, value=ch[0][1] if ch else None, label='model (what it is for)')
             auto = gr.Checkbox(True, label="strength from the model's card (by each JPEG's quality)")
             strength = gr.Slider(0, 1, value=1, step=0.05, label='strength when not from the card (0: unchanged, 1: the full correction)')
+            precision = gr.Dropdown(['auto', 'fp32', 'bf16'], value='auto', label='precision (auto: bf16 where the CPU has it natively; a published net in fp32)')
             go = gr.Button('Restore', variant='primary')
         with gr.Column(): outs = result_widgets()
-    def restore(files, model, auto, strength, progress=gr.Progress()):
+    def restore(files, model, auto, strength, precision='auto', progress=gr.Progress()):
         s = None if auto else float(strength)
-        apply = lambda fs, out: restore_files(model, fs, out, quiet=True, strength=s, progress=tile_progress(progress, len(fs)))
+        apply = lambda fs, out: restore_files(model, fs, out, quiet=True, strength=s, progress=tile_progress(progress, len(fs)), precision=precision or 'auto', verbose=True)
         return run_job(ws, files, apply, 'restored', **limits)
-    go.click(restore, [files, model, auto, strength], list(outs), api_name='restore')
+    go.click(restore, [files, model, auto, strength, precision], list(outs), api_name='restore')
 
 # %% ../nbs/11_app.ipynb #dfe0a023
 def upscale_tab(ws:Workspace, **limits):

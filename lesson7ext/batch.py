@@ -6,57 +6,161 @@ Docs: https://lesson7ext.github.io/lesson7ext/batch.html.md"""
 
 # %% ../nbs/07a_batch.ipynb #7e65cc43
 from __future__ import annotations
-import sys
+import hashlib, os, sys
 from pathlib import Path
+from types import SimpleNamespace
+import numpy as np
+from PIL import Image
 from .distributed import init_distributed, is_main, my_share, merged
-from .images import open_image, BadImage, is_video, save_image, to_rgb, output_names, output_format, image_metadata, track
+from .images import open_image, BadImage, is_video, save_image, to_rgb, output_names, output_format, track, check_output, image_header, mode_note
+from .formats import sample_bits, open_deep, save_deep, output_metadata, gif_frames, save_gif
 from .crappify import get_crappifier
 from .folder import crappify_file
 
 # %% auto #0
-__all__ = ['restore_files', 'crappify_files']
+__all__ = ['journal_name', 'Journal', 'run_key', 'restore_one', 'restore_files', 'crappify_files']
 
 # %% ../nbs/07a_batch.ipynb #b3110057
+journal_name = '.restore_journal.tsv'  # hidden, so never listed as an input
+
+class Journal:
+    "The outputs finished in a folder, one line each (output, run key), appended as each is written: what `--resume` skips."
+    def __init__(self,
+                 out, # The output folder
+                 key:str, # This run's key (`run_key`): an output counts as done only for the same key
+                ):
+        self.path, self.key, self.out = Path(out)/journal_name, key, Path(out).resolve()
+        lines = self.path.read_text().splitlines() if self.path.exists() else []
+        self.done = dict(l.split('\t')[:2] for l in lines if l.count('\t') >= 1)
+
+    def rel(self, dst) -> str: return Path(dst).resolve().relative_to(self.out).as_posix()
+    def finished(self, dst) -> bool:
+        "Whether `dst` exists and was written by a run with this key."
+        return Path(dst).exists() and self.done.get(self.rel(dst)) == self.key
+
+    def add(self, dst):
+        "Record `dst` as written by this run (one appended line, flushed to disk)."
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, 'a') as f:
+            f.write(f"{self.rel(dst)}\t{self.key}\n")
+            f.flush()
+            os.fsync(f.fileno())
+        self.done[self.rel(dst)] = self.key
+
+def run_key(model, # The model that restores
+            **opts, # Everything else the outputs depend on (strength, JPEG quality, tile, precision, output format)
+           ) -> str:
+    "A short key for the outputs `model` makes with `opts`: the weights' digest and the options."
+    from lesson7ext.zoo import weights_digest
+    return hashlib.sha256((('' if model is None else weights_digest(model)) + repr(sorted(opts.items()))).encode()).hexdigest()[:16]
+
+# %% ../nbs/07a_batch.ipynb #ecdb4f67
+def _apply(img, m, o):
+    "`(strength, result)` of the run's function on PIL `img`: `o.apply`, else `restore` at the given strength or the card's."
+    from lesson7ext.restore import restore, default_strength
+    if o.apply is not None: return None, o.apply(img, m)
+    s = o.strength if o.strength is not None else default_strength(m, img, o.quality)
+    return s, restore(img, m, tile=o.tile or None, strength=s, progress=o.progress, quality=o.quality, precision=o.precision)
+
+def _restore_gif(f, dst, m, o, say):
+    "Every frame of animated GIF `f` restored into GIF `dst`, durations, loop count and palette size kept."
+    frames, info = gif_frames(f)
+    s, first = _apply(frames[0], m, o)
+    o1 = SimpleNamespace(**{**vars(o), 'strength': s})  # the first frame's strength for all: one estimate, no flicker
+    save_gif([first] + [_apply(fr, m, o1)[1] for fr in frames[1:]], dst, info)
+    say(f"{f.name}: {len(frames)} frames restored -> {dst} (GIF: durations, loop and {info['colors']}-colour palette kept)")
+    return s
+
+def _preview(a):
+    "An 8-bit PIL picture of float samples `a` (grey or RGB, alpha dropped): what the card's strength reads."
+    n = 3 if a.shape[2] >= 3 else 1
+    q = np.round(np.clip(a[..., :n], 0, 1) * 255).astype(np.uint8)
+    return Image.fromarray(q[..., 0] if n == 1 else q)
+
+def _restore_deep(f, dst, fmt, m, o):
+    "16-bit `f` restored in float and written at 16 bits to `dst`, metadata kept."
+    from lesson7ext.restore import restore_array, default_strength
+    a, head = open_deep(f)
+    pre = _preview(a)
+    s = o.strength if o.strength is not None else default_strength(m, pre, o.quality)
+    y = restore_array(a, m, o.tile or None, precision=o.precision, strength=s, progress=o.progress, quality=o.quality, preview=pre)
+    save_deep(y, dst, fmt, output_metadata(head, _preview(y), fmt, deep=True)[0])
+    return s
+
+# %% ../nbs/07a_batch.ipynb #5b9171b6
+def _notes(m, img, o, fmt, bits):
+    "What restoring `img` into `fmt` changes or is worth saying (`restore.run_notes`, its mode, its bit depth)."
+    from lesson7ext.restore import run_notes
+    notes = run_notes(m, img, o.tile) if o.apply is None else []
+    if mode_note(img.mode): notes.append(mode_note(img.mode))
+    if bits == 16: notes.append(f'16-bit: written as 8-bit ({fmt} holds 8 bits a sample)' if fmt not in ('PNG', 'TIFF') else '16-bit: restored as 8-bit (this job works on 8-bit pictures)')
+    return notes
+
+def restore_one(f:Path, # An input file
+                dst:Path, # Its output
+                m, # The model
+                o:SimpleNamespace, # The run's options (`restore_files`' `tile`, `apply`, `strength`, `progress`, `video`, `quality`, `precision`, `quiet`)
+                say=print, # Called with each line worth saying
+               ) -> float:
+    "Restore `f` into `dst` by its kind (video, animated GIF, 16-bit, 8-bit), as it came; the strength it got (`None`: not known here)."
+    if o.video is not None and is_video(f):  # frames in batches, audio copied, resumable (`lesson7ext.video`)
+        from lesson7ext.video import restore_video
+        restore_video(f, dst, strength=o.strength, apply=o.apply, tile=o.tile, quiet=o.quiet, say=say, **{'model': m, **o.video})
+        return o.strength
+    image_header(f)  # what can be refused before decoding, with its reason
+    if dst.suffix.lower() == '.gif': return _restore_gif(f, dst, m, o, say)
+    fmt, bits = output_format(dst), sample_bits(f)
+    if bits == 16 and fmt in ('PNG', 'TIFF') and o.apply is None: return _restore_deep(f, dst, fmt, m, o)
+    img = open_image(f, rgb=False)
+    for n in _notes(m, img, o, fmt, bits): say(f'{f.name}: {n}')
+    s, res = _apply(img, m, o)
+    if fmt == 'JPEG' and res.mode not in ('RGB', 'L'): res = to_rgb(res)
+    meta, lost = output_metadata(img, res, fmt)
+    for n in lost: say(f'{f.name}: {n}')
+    save_image(res, dst, fmt, **meta)
+    return s
+
+# %% ../nbs/07a_batch.ipynb #28e54fdf
 def restore_files(model, # A shipped model's name, a model file from `lesson7ext-train` / `export_restorer`, or a model it loaded
                   inputs:list, # Image files or folders
-                  out:str, # Output folder
+                  out:str, # Output folder (never an input folder, nor inside one)
                   tile:int=512, # Tile size (0: whole image)
                   quiet:bool=False, # No progress bar
                   apply=None, # `apply(img, model)` -> image; default: `restore` with `tile`
-                  ext:str='auto', # Output format: 'auto' (the input's), 'png' or 'jpg'
+                  ext:str='auto', # Output format: 'auto' (the input's), 'png' or 'jpg'; an animated GIF stays a GIF
                   strength:float=None, # For the default `apply`: `restore`'s strength (default: the model's card, by each JPEG's quality)
                   progress=None, # For the default `apply`: `restore`'s per-tile callback `progress(done, total)`
                   video:dict=None, # `restore_video`'s options (`crf`, `stabilize`, `model='auto'` to let each video's codec pick...) to restore the videos among `inputs` too; `None`: images only
                   quality:int=None, # For the default `apply`: the JPEG quality `restore` assumes (default: each file's)
+                  precision:str='auto', # 'auto' (bf16 where native, for a published net only where measured equal), 'fp32' or 'bf16'
+                  resume:bool=False, # Skip inputs whose output is there from a run with the same model and options (`Journal`)
+                  verbose:bool=False, # Say each photo's strength
                  ) -> dict:
-    "Restore every image in `inputs` into its own file under `out` (`output_names`), ICC profile and EXIF kept; several processes share the files; `notes`: lines worth saying."
-    from lesson7ext.restore import restore, cached_restorer, run_notes
+    "Restore every input into its own file under `out`, never over an input, as it came (bit depth, frames, metadata); `rows`: `(input, output, status, strength)`; `notes`: lines worth saying."
+    from lesson7ext.restore import cached_restorer, precision_note
     init_distributed()
     m = cached_restorer(model) if isinstance(model, (str, Path)) else model  # a name or file: loaded once per process (the page's requests)
-    custom, apply = apply, apply or (lambda img, m: restore(img, m, tile=tile or None, strength=strength, progress=progress, quality=quality))
+    check_output(inputs, out)
     pairs, skipped = output_names(inputs, out, ext, videos=video is not None)
-    written, failed, notes = [], [], []
+    o = SimpleNamespace(tile=tile, apply=apply, strength=strength, progress=progress, video=video, quality=quality, precision=precision, quiet=quiet)
+    journal = Journal(out, run_key(m, strength=strength, quality=quality, tile=tile, precision=precision, ext=ext, apply=apply is None))
+    rows, failed, notes = [], [], []
     say = notes.append if quiet else lambda l: (notes.append(l), print(l, file=sys.stderr))
+    if apply is None: say(precision_note(m, precision))
     for f, dst in track(my_share(pairs), show=not quiet and is_main()):  # under `accelerate launch`: this rank's share
-        try:
-            if video is not None and is_video(f):  # frames in batches, audio copied, resumable (`lesson7ext.video`)
-                from lesson7ext.video import restore_video
-                written.append(str(restore_video(f, dst, strength=strength, apply=custom, tile=tile, quiet=quiet, say=say, **{'model': m, **video})))
-                continue
-            img = open_image(f, rgb=False)
-            for n in run_notes(m, img, tile) if custom is None else []: say(f'{f.name}: {n}')
-            res = apply(img, m)
-        except BadImage as e:
-            failed.append((str(f), str(e)))
+        if resume and journal.finished(dst):
+            rows.append((str(f), str(dst), 'already done', ''))
             continue
-        except Exception as e:
-            failed.append((str(f), f'{type(e).__name__}: {e}'))
-            continue
-        fmt = output_format(dst)
-        if fmt == 'JPEG' and res.mode not in ('RGB', 'L'): res = to_rgb(res)
-        save_image(res, dst, fmt, **image_metadata(img), **(dict(quality=95) if fmt == 'JPEG' else {}))
-        written.append(str(dst))
-    return dict(written=merged(written), skipped=skipped + merged(failed), notes=merged(notes))  # every rank's, on every rank
+        existed = dst.exists()
+        try: s = restore_one(f, dst, m, o, say)
+        except BadImage as e: failed.append((str(f), str(e)))
+        except Exception as e: failed.append((str(f), f'{type(e).__name__}: {e}'))
+        else:
+            journal.add(dst)
+            rows.append((str(f), str(dst), 'replaced' if existed else 'written', '' if s is None else f'{s:.3f}'))
+            if verbose and s is not None: say(f'{f.name}: strength {s:.3f}')
+    rows = merged(rows)
+    return dict(written=[r[1] for r in rows if r[2] != 'already done'], skipped=skipped + merged(failed), notes=merged(notes), rows=rows)
 
 # %% ../nbs/07a_batch.ipynb #02604a4f
 def crappify_files(files:list, # Image files

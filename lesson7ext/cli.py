@@ -23,9 +23,10 @@ from .batch import restore_files
 from .demo import run_demo
 
 # %% auto #0
-__all__ = ['commands', 'UsageError', 'run_cli', 'finish', 'crappify_cmd', 'crappify_cli', 'train_cmd', 'train_cli', 'list_models',
-           'restore_cmd', 'restore_cli', 'colorize_cmd', 'colorize_cli', 'wgan_cmd', 'wgan_cli', 'nogan_cmd',
-           'nogan_cli', 'demo_cmd', 'demo_cli', 'app_cmd', 'app_cli', 'export_cmd', 'export_cli', 'main']
+__all__ = ['show_skipped', 'commands', 'UsageError', 'run_cli', 'finish', 'crappify_cmd', 'crappify_cli', 'train_cmd',
+           'train_cli', 'list_models', 'restore_cmd', 'restore_cli', 'colorize_cmd', 'colorize_cli', 'wgan_cmd',
+           'wgan_cli', 'nogan_cmd', 'nogan_cli', 'demo_cmd', 'demo_cli', 'app_cmd', 'app_cli', 'export_cmd',
+           'export_cli', 'main']
 
 # %% ../nbs/08_cli.ipynb #5a2c0965
 class UsageError(Exception):
@@ -53,14 +54,19 @@ def run_cli(func, # Function whose docmented parameters are the options
         return 130
 
 # %% ../nbs/08_cli.ipynb #e825476e
+show_skipped = 20  # skipped inputs named on the terminal; the report names them all
+
 def finish(summary:str, # One line saying what was done
            skipped:list, # `(file, reason)` of the inputs that were skipped
            report:Path, # Where they are listed
           ) -> int:
-    "Print `summary`; exit status 1 (and where the report is) if anything was skipped, else 0."
+    "Print `summary`, then each skipped input with its reason (the first `show_skipped`, then a count); exit status 1 (and where the report is) if anything was skipped, else 0."
     if is_main(): print(summary)  # several processes: one prints
     if not skipped: return 0
-    if is_main(): print(f"skipped files and reasons: {report}", file=sys.stderr)
+    if is_main():
+        for f, why in skipped[:show_skipped]: print(f"skipped {f}: {why}", file=sys.stderr)
+        if len(skipped) > show_skipped: print(f"... and {len(skipped) - show_skipped} more skipped", file=sys.stderr)
+        print(f"skipped files and reasons: {report}", file=sys.stderr)
     return 1
 
 # %% ../nbs/08_cli.ipynb #4d7af7a3
@@ -172,6 +178,12 @@ def _video_options(crf, stabilize):
     if stabilize not in ('auto', 'output', 'residual', 'chroma', 'none'): raise UsageError(f"--stabilize must be auto, output, residual, chroma or none, got {stabilize!r}")
     return dict(crf=crf, stabilize=stabilize)
 
+def _check_out(inputs, out):
+    "Usage errors of `--out`, before any work: an output folder that is (or lies inside) an input folder, a file, or cannot be written."
+    from lesson7ext.images import check_output
+    try: check_output(inputs, out)
+    except ValueError as e: raise UsageError(str(e))
+
 def _load_model(model, list_models_, inputs):
     "The model for `restore_cmd` / `colorize_cmd`, or `None` after printing the cards."
     from lesson7ext.zoo import RestorerFileError, load_restorer
@@ -195,6 +207,9 @@ def restore_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders
                 stabilize:str='auto', # Videos: blend each frame with the previous one's result along optical flow: auto (output), output, residual, chroma or none
                 quiet:bool=False, # No progress bar
                 list_models:Annotated[str, dict(nargs='?', const='')]=None, # Print the shipped models' cards, and those of the model files in a folder if one is given, and exit
+                precision:str='auto', # auto (bf16 where the CPU or GPU has it natively; a published net in fp32 unless bf16 was measured equal for it), fp32 or bf16
+                resume:bool=False, # Skip the inputs whose output is already there from the same model and options (a run that was stopped goes on)
+                verbose:bool=False, # Say each photo's strength on the terminal (the report always has it)
                ) -> int:
     "Restore photos and videos with a shipped or trained model (x4: four times the size); bad files are skipped and listed."
     if tile < 0: raise UsageError(f"--tile must be 0 or more, got {tile}")
@@ -202,10 +217,13 @@ def restore_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders
     if strength is not None and not 0 <= strength <= 1: raise UsageError(f"--strength must be between 0 and 1, got {strength}")
     if jpeg_quality is not None and not 1 <= jpeg_quality <= 100: raise UsageError(f"--jpeg-quality must be between 1 and 100, got {jpeg_quality}")
     _check_ext(ext)
+    if precision not in ('auto', 'fp32', 'bf16'): raise UsageError(f"--precision must be auto, fp32 or bf16, got {precision!r}")
+    if inputs and list_models in (None, False): _check_out(inputs, out)
     m = _load_model(model or 'photo', list_models, inputs)
     if m is None: return 0
     if model is None: video['model'] = 'auto'  # each video's codec picks its model (`video_model_for`)
-    return _files_report(restore_files(m, inputs, out, tile, quiet, ext=ext, strength=strength, video=video, quality=jpeg_quality), out, 'restore')
+    r = restore_files(m, inputs, out, tile, quiet, ext=ext, strength=strength, video=video, quality=jpeg_quality, precision=precision, resume=resume, verbose=verbose)
+    return _files_report(r, out, 'restore')
 
 def restore_cli():
     "Console script `lesson7ext-restore`."
@@ -213,10 +231,13 @@ def restore_cli():
 
 # %% ../nbs/08_cli.ipynb #81c39528
 def _files_report(r, out, verb):
+    "Write `restore_files`' report (every input: its output, status and strength; every skip and its reason) and print the summary."
     Path(out).mkdir(parents=True, exist_ok=True)
-    report = Path(out)/f'{verb}_report.tsv'
-    if is_main(): write_report(report, r['skipped'])
-    return finish(f"{len(r['written'])} {verb}d, {len(r['skipped'])} skipped -> {out}", r['skipped'], report)
+    report, rows = Path(out)/f'{verb}_report.tsv', r.get('rows', [])
+    if is_main(): write_report(report, r['skipped'], rows)
+    n = {k: sum(row[2] == k for row in rows) for k in ('replaced', 'already done')}
+    extra = ''.join(f", {v} {k}" for k, v in n.items() if v) + (" (outputs of an earlier run written over)" if n['replaced'] else '')
+    return finish(f"{len(r['written'])} {verb}d, {len(r['skipped'])} skipped{extra} -> {out}", r['skipped'], report)
 
 def colorize_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folders to colour
                  out:str='colorized', # Output folder

@@ -33,9 +33,12 @@ def _clean_temps(dst, outs):
 # %% ../nbs/01b_folder.ipynb #d609cc56
 def write_report(path, # The report file (`.tsv`)
                  skipped:list, # `(file, reason)` pairs
+                 done:list=(), # `(file, output, status, strength)` of the inputs that have an output (`batch.restore_files`' rows)
                 ) -> Path:
-    "The skipped files and their reasons as a TSV report (`file`, `reason` columns), written atomically."
-    return atomic_write(path, ('file\treason\n' + ''.join(f'{f}\t{e}\n' for f, e in skipped)).encode())
+    "The skipped files and their reasons as a TSV report (`file`, `reason` columns; with `done`, also `status`, `output`, `strength`, one line per input), written atomically."
+    if not done: return atomic_write(path, ('file\treason\n' + ''.join(f'{f}\t{e}\n' for f, e in skipped)).encode())
+    lines = [f'{f}\t\t{st}\t{o}\t{s}\n' for f, o, st, s in done] + [f'{f}\t{e}\tskipped\t\t\n' for f, e in skipped]
+    return atomic_write(path, ('file\treason\tstatus\toutput\tstrength\n' + ''.join(lines)).encode())
 
 # %% ../nbs/01b_folder.ipynb #15a558ab
 def file_seed(seed:int, # Run seed

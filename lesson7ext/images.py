@@ -17,23 +17,25 @@ with warnings.catch_warnings():  # fastai's import chain triggers torch's `torch
 
 # %% auto #0
 __all__ = ['deep_modes', 'gray_modes', 'image_extensions', 'video_extensions', 'output_exts', 'video_out_suffix', 'BadImage',
-           'mode_note', 'to_rgb', 'image_header', 'open_image', 'list_images', 'is_video', 'usable_images',
-           'pil2tensor', 'tensor2pil', 'atomic_write', 'save_image', 'save_safetensors', 'output_format', 'check_ext',
-           'output_names', 'image_metadata', 'interactive', 'Progress', 'track', 'hash_seed']
+           'mode_note', 'to_rgb', 'image_header', 'open_image', 'list_images', 'is_video', 'is_animated',
+           'usable_images', 'pil2tensor', 'tensor2pil', 'atomic_write', 'save_image', 'save_safetensors',
+           'output_format', 'check_ext', 'output_names', 'check_output', 'image_metadata', 'interactive', 'Progress',
+           'track', 'hash_seed']
 
 # %% ../nbs/00_images.ipynb #8a7e477f
 class BadImage(Exception):
     "An input file that cannot be used, with the reason."
 
 # %% ../nbs/00_images.ipynb #ec4b0e3c
-deep_modes = ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I', 'F')  # more than 8 bits per channel: scaled to 8 bits
+deep_modes = ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I', 'F')  # more than 8 bits per channel: `to_rgb` scales them to 8 bits; a restorer keeps 16 (`formats`)
 gray_modes = ('1', 'L', 'LA', 'La') + deep_modes  # a restorer gives them back gray (`L`, with their alpha)
 
 def mode_note(mode:str, # A PIL mode
              ) -> str:
     "What restoring an image of `mode` changes, in a few words; `None` when nothing does."
-    if mode == 'CMYK': return 'CMYK: restored in RGB'
-    if mode in deep_modes: return ('floating point' if mode == 'F' else '32-bit' if mode == 'I' else '16-bit') + ': restored as 8-bit'
+    if mode == 'CMYK': return 'CMYK: restored and written in RGB'
+    if mode in ('I', 'F'): return ('floating point' if mode == 'F' else '32-bit') + ': restored as 8-bit'
+    return None  # 16-bit files are restored and written at 16 bits (`formats.open_deep`)
     return None
 
 # %% ../nbs/00_images.ipynb #56bde006
@@ -98,6 +100,7 @@ def open_image(fn:Path, # Image file
             img = ImageOps.exif_transpose(img)
             img = to_rgb(img) if rgb else img
             if qt: img.info['jpeg_qtables'] = qt
+            if qt and layer: img.info['jpeg_sampling'] = layer  # its chroma subsampling, whatever the orientation (`formats.jpeg_settings`)
             if grid: img.info['jpeg_grid'] = True  # `restore.jpeg_consistent` may use the tables block by block
             if grid and layer: img.info.update(jpeg_layer=layer, **({} if adobe is None else dict(adobe_transform=adobe)))  # `restore.jpeg_grid_chroma`
             return img
@@ -109,7 +112,7 @@ def open_image(fn:Path, # Image file
 
 # %% ../nbs/00_images.ipynb #2f9e5c5c
 image_extensions = set(_fastai_image_extensions)
-video_extensions = {'.mp4', '.mov', '.mkv', '.webm', '.avi', '.m4v'}  # what `lesson7ext.video` restores beside images (and animated GIFs)
+video_extensions = {'.mp4', '.mov', '.mkv', '.webm', '.avi', '.m4v'}  # what `lesson7ext.video` restores beside images
 
 def list_images(folder, # A folder, searched recursively
                 extensionless:bool=False, # Also files without an extension (the folder tool tries them and reports the bad ones)
@@ -122,12 +125,14 @@ def list_images(folder, # A folder, searched recursively
 
 def is_video(path, # A file
             ) -> bool:
-    "Whether `path` is a video by its name (`video_extensions`) or an animated GIF."
-    p = Path(path)
-    if p.suffix.lower() in video_extensions: return True
-    if p.suffix.lower() != '.gif': return False
+    "Whether `path` is a video by its name (`video_extensions`); an animated GIF is an image with frames (`is_animated`)."
+    return Path(path).suffix.lower() in video_extensions
+
+def is_animated(path, # A file
+               ) -> bool:
+    "Whether `path` is an image with several frames (an animated GIF, WebP or PNG)."
     try:
-        with Image.open(p) as im: return bool(getattr(im, 'is_animated', False))
+        with Image.open(path) as im: return bool(getattr(im, 'is_animated', False))
     except Exception: return False
 
 # %% ../nbs/00_images.ipynb #05ce1ae2
@@ -222,11 +227,11 @@ def _inputs(inputs, videos=False):
             for f in list_images(i, videos=videos): yield f, base/f.relative_to(i)
         else: yield i, Path(i.name)
 
-video_out_suffix = {'.webm': '.mkv', '.gif': '.mp4'}  # the output is H.264, which WebM and GIF cannot hold
+video_out_suffix = {'.webm': '.mkv'}  # the output is H.264, which WebM cannot hold
 
 def output_names(inputs:list, # Image files and folders
                  out, # Output folder
-                 ext:str='auto', # 'auto' (keep the input's format where Pillow writes it, else PNG), 'png' or 'jpg'
+                 ext:str='auto', # 'auto' (keep the input's format where Pillow writes it, else PNG), 'png' or 'jpg'; an animated GIF stays a GIF
                  videos:bool=False, # Videos too (their output keeps the container, `video_out_suffix` aside; `ext` is for images)
                 ) -> tuple:
     "`([(input, output)], [(input, reason)])`: a distinct output under `out` for each input, or why it has none."
@@ -234,7 +239,7 @@ def output_names(inputs:list, # Image files and folders
     root, taken, pairs, skipped = Path(out).resolve(), {}, [], []
     for f, rel in _inputs(inputs, videos):
         vid = videos and is_video(f)
-        sfx = (video_out_suffix.get(f.suffix.lower(), f.suffix.lower()) if vid else
+        sfx = (video_out_suffix.get(f.suffix.lower(), f.suffix.lower()) if vid else '.gif' if f.suffix.lower() == '.gif' and is_animated(f) else
                output_exts.get(ext) or (f.suffix.lower() if f.suffix.lower() in _writable else '.png'))
         dst = (root/rel).with_suffix(sfx)
         key = os.path.normcase(str(dst))
@@ -244,6 +249,42 @@ def output_names(inputs:list, # Image files and folders
             taken[key] = str(f)
             pairs.append((f, dst))
     return pairs, skipped
+
+# %% ../nbs/00_images.ipynb #c3648532
+def _same(a:Path, b:Path) -> bool:
+    try: return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError: return False
+
+def _inside(out:Path, folder:Path) -> bool:
+    "Whether `out` (existing or not) is `folder` or lies under it, by the files they are."
+    p = out
+    while True:
+        if _same(p, folder): return True
+        if p.parent == p: return False
+        p = p.parent
+
+def _writable_dir(out:Path) -> str:
+    "Why folder `out` cannot be written to (created where missing), or `None`."
+    p = out
+    while not p.exists() and p.parent != p: p = p.parent
+    if not p.is_dir(): return f'{p} is a file, not a folder'
+    if not os.access(p, os.W_OK | os.X_OK): return f'{p} is not writable'
+    try: tempfile.TemporaryFile(dir=p).close()
+    except OSError as e: return f'{p} is not writable ({e.strerror or e})'
+    return None
+
+def check_output(inputs:list, # Input files and folders
+                 out, # The output folder
+                ) -> Path:
+    "`out` as a `Path` if writing there can never touch an input, else a `ValueError` with the one-line reason."
+    out = Path(out)
+    why = _writable_dir(out)
+    if why: raise ValueError(f'--out {out}: {why}')
+    for i in map(Path, inputs):
+        if i.is_dir() and _inside(out, i):
+            raise ValueError(f'--out {out} is the input folder {i}' if _same(out, i) else f'--out {out} lies inside the input folder {i}: the outputs would become inputs')
+        if not i.is_dir() and _same(i, out): raise ValueError(f'--out {out} is the input file {i}')
+    return out
 
 # %% ../nbs/00_images.ipynb #26104af1
 def image_metadata(img:Image.Image, # An image from `open_image` (EXIF orientation already applied)

@@ -21,7 +21,7 @@ from .zoo import load_restorer, model_file, model_stats
 # %% auto #0
 __all__ = ['whole_mp', 'ijg_tables', 'jpeg_quality', 'estimate_jpeg_quality', 'image_quality', 'jpeg_grid_table',
            'jpeg_consistent', 'jpeg_grid_chroma', 'chroma_consistent', 'restore_tensor', 'default_strength',
-           'cached_restorer', 'run_advice', 'run_notes', 'restore_batch', 'restore']
+           'cached_restorer', 'run_advice', 'run_notes', 'precision_note', 'restore_batch', 'restore', 'restore_array']
 
 # %% ../nbs/04a_restore.ipynb #2aa0654c
 @lru_cache(maxsize=1)
@@ -272,6 +272,15 @@ def run_notes(model:nn.Module, # A restoration model
         notes.append(f"{getattr(model, 'arch', 'the model')} is a grey model: it restored the luma, and the colour is the photo's own")
     return [n for n in notes if n]
 
+# %% ../nbs/04a_restore.ipynb #845ba2c5
+def precision_note(model:nn.Module, # A restoration model
+                   precision:str='auto', # The precision asked for
+                  ) -> str:
+    "The line that says which precision `model` runs in when `precision` is asked for, and why where the model chose it."
+    p = resolve_precision(run_advice(model, 512, 96, precision)[2], next(model.parameters()).device)
+    chose = precision == 'auto' and p == 'fp32' and not getattr(model, 'supports_bf16', True)
+    return f"precision: {p}" + (f" ({getattr(model, 'arch', 'this net')} runs in fp32: bf16 was not measured equal for it)" if chose else '')
+
 # %% ../nbs/04a_restore.ipynb #93a2b5f4
 def restore_batch(model:nn.Module, # A restoration model (from `load_restorer`, or `learn.model`)
                   x:torch.Tensor, # An image `(3,H,W)` or frames `(B,3,H,W)` in `[0,1]`, at the output's size (at the input's for a model that `upscales` itself)
@@ -338,3 +347,31 @@ def restore(img:Image.Image, # Any PIL image (RGB, gray, RGBA, palette, 16-bit..
         res = res.convert('RGBA' if res.mode == 'RGB' else 'LA')
         res.putalpha(alpha.resize(res.size, Image.Resampling.BICUBIC))
     return res
+
+# %% ../nbs/04a_restore.ipynb #e850ae99
+def restore_array(a:np.ndarray, # Float samples `(H,W,C)` in `[0,1]` (C: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA), any bit depth
+                  model='photo', # As `restore`
+                  tile:int=512, # Tile size (`None`: whole image)
+                  overlap:int=96, # Overlap between tiles
+                  precision:str='auto', # As `restore`
+                  strength:float=None, # As `restore` (default: `default_strength` of `preview`)
+                  progress=None, # Called as `progress(done, total)` after each tile
+                  quality:int=None, # The JPEG quality to assume (its strength, FBCNN's quality input)
+                  preview:Image.Image=None, # An 8-bit picture of `a`, for the card's strength by JPEG quality
+                 ) -> np.ndarray:
+    "`a` restored by `model` at `strength` in float32, nothing rounded to 8 bits: the same channels, `scale` times the size."
+    model = cached_restorer(model) if isinstance(model, (str, Path)) else model
+    scale, u = getattr(model, 'scale', 1), getattr(model, 'upscales', 1)
+    s = strength if strength is not None else default_strength(model, preview, quality)
+    if not 0 <= s <= 1: raise ValueError(f"strength must be between 0 and 1, not {s}")
+    if s == 0 and scale == 1: return a.astype(np.float32, copy=True)
+    n = a.shape[2] - (a.shape[2] in (2, 4))  # colour channels; the last one of 2 or 4 is alpha
+    x = torch.from_numpy(np.ascontiguousarray(a[..., :n], dtype=np.float32)).permute(2, 0, 1).expand(3, -1, -1)
+    if scale != 1 and u == 1: x = resize(x[None].contiguous(), scale=scale, method='bicubic')[0]
+    q = ifnone(quality, preview is not None and image_quality(preview)['quality'] or None) if getattr(model, 'takes_quality', False) else None
+    y = restore_batch(model, x.contiguous(), s, tile, overlap, precision, progress, None, q, None).permute(1, 2, 0).numpy()
+    if n == 1: y = y @ np.array([[0.299], [0.587], [0.114]], dtype=np.float32)  # grey back, PIL's `L` weights
+    if n == a.shape[2]: return y.astype(np.float32)
+    al = torch.from_numpy(np.ascontiguousarray(a[..., n:], dtype=np.float32)).permute(2, 0, 1)[None]
+    if scale != 1: al = resize(al, scale=scale, method='bicubic')
+    return np.concatenate([y, al[0].permute(1, 2, 0).clamp(0, 1).numpy()], 2).astype(np.float32)

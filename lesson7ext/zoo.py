@@ -22,8 +22,8 @@ import lesson7ext
 
 # %% auto #0
 __all__ = ['weights_dir', 'shipped_names', 'loss_names', 'ModelConfig', 'Configured', 'RestoreUnetConfig', 'RestoreUnet',
-           'LayerNorm2d', 'NafBlock', 'NafUnetConfig', 'NafUnet', 'model_config', 'LessonUnetConfig', 'build_model',
-           'PublishedConfig', 'keep_published_config', 'published_source', 'loader_stats', 'model_stats',
+           'LayerNorm2d', 'NafBlock', 'NafUnetConfig', 'NafUnet', 'model_config', 'weights_digest', 'LessonUnetConfig',
+           'build_model', 'PublishedConfig', 'keep_published_config', 'published_source', 'loader_stats', 'model_stats',
            'export_restorer', 'shipped_models', 'model_file', 'load_restorer', 'model_card', 'card_rows']
 
 # %% ../nbs/04_zoo.ipynb #09151a2f
@@ -219,6 +219,12 @@ def model_config(model:nn.Module, # A model that keeps its config (`cfg`): a `Co
     cfg = getattr(unwrap(model), 'cfg', None)
     if not callable(getattr(cfg, 'to_dict', None)): raise ValueError("cannot export this model: only models that keep a config (`RestoreUnet`, `NafUnet`, `SimpleUnet`, `restoration_learner`'s lesson U-Net)")
     return cfg.to_dict()
+
+# %% ../nbs/04_zoo.ipynb #f043c845
+def weights_digest(model:nn.Module, # Any model
+                  ) -> str:
+    "The SHA-256 of `model`'s weights (names and values), as model files store it."
+    return _digest({k: v.float() if v.is_floating_point() else v for k, v in model.state_dict().items()})
 
 # %% ../nbs/04_zoo.ipynb #cc97ec9f
 @dataclass
