@@ -13,6 +13,7 @@ from fastcore.basics import patch
 try: import gradio as gr
 except ImportError as e: raise ImportError("lesson7ext.app needs gradio: pip install 'lesson7ext[app]'") from e
 from .images import to_rgb, open_image, is_video, atomic_write, image_header, mode_note, BadImage
+from .formats import sample_bits
 from .degrade import resize, target_size
 from .crappify import presets
 from .zoo import shipped_names, shipped_models, model_card
@@ -43,6 +44,7 @@ def inspect_upload(path, # An uploaded file
     fmt, mode, (w, h), frames = head['format'], head['mode'], head['size'], head['frames']
     if w * h > max_mp * 1e6: return f'{w}x{h} = {w * h / 1e6:.1f} MP is over the upload limit of {max_mp:g} MP', [], None
     notes = [mode_note(mode)] if mode_note(mode) else []
+    if sample_bits(p) == 16: notes.append('16-bit: restored and written at 16 bits' if fmt in ('PNG', 'TIFF') else '16-bit: restored as 8-bit')
     if frames > 1: notes.append(f'animated ({frames} frames): ' + ('every frame restored, written back as a GIF' if fmt == 'GIF' else 'only the first frame is restored'))
     exts = [e for e, f in Image.registered_extensions().items() if f == fmt]
     sfx = p.suffix.lower() if p.suffix.lower() in exts else (exts[0] if exts else '.png')

@@ -254,6 +254,7 @@ def colorize_cmd(inputs:Annotated[str, dict(nargs='*')], # Image files or folder
     if render_factor < 1: raise UsageError(f"--render-factor must be 1 or more, got {render_factor}")
     video = _video_options(crf, stabilize)
     _check_ext(ext)
+    if inputs and not list_models: _check_out(inputs, out)
     m = _load_model(model, list_models, inputs)
     if m is None: return 0
     r = restore_files(m, inputs, out, quiet=quiet, apply=lambda img, m: colorize(img, m, render_factor), ext=ext, video=video)

@@ -116,8 +116,9 @@ def odd_uploads(d, f):
     im.convert('CMYK').save(d/'print.jpg', quality=95)
     im.save(d/'moving.gif', save_all=True, append_images=[im.rotate(90)], duration=100)
     im.save(d/'gif_named.jpg', format='gif')
-    return {d/'png_named.jpg': 'png_named.jpg: named .jpg but is a PNG file\n- png_named.jpg: written as png_named.png', d/'deep.png': '16-bit',
-            d/'print.jpg': 'CMYK', d/'moving.gif': 'animated (2 frames)', d/'gif_named.jpg': 'gif_named.jpg: written as gif_named.png'}
+    return {d/'png_named.jpg': 'png_named.jpg: named .jpg but is a PNG file\n- png_named.jpg: written as png_named.png', d/'deep.png': '16-bit: restored and written at 16 bits',
+            d/'print.jpg': 'CMYK: restored and written in RGB', d/'moving.gif': 'animated (2 frames): every frame restored, written back as a GIF',
+            d/'gif_named.jpg': 'gif_named.jpg: written as gif_named.png'}
 
 def test_bad_uploads_get_one_line_each(server, tmp_path):
     from gradio_client import handle_file
@@ -131,6 +132,10 @@ def test_bad_uploads_get_one_line_each(server, tmp_path):
         assert words in msg, (f.name, msg)
         assert Image.open(dl).size == Image.open(good).size
         if 'written as' in words: assert f'written as {Path(dl).name}' in msg and Image.open(dl).format == 'PNG', (dl, msg)  # the report says what came
+        assert ': strength ' in msg, msg  # the strength it used
+        if f.name == 'deep.png': assert np.asarray(Image.open(dl)).dtype == np.uint16, dl  # the page keeps 16 bits
+        if f.name == 'moving.gif':
+            with Image.open(dl) as g: assert g.format == 'GIF' and g.n_frames == 2, dl  # and a GIF's frames
     _, dl, msg = c.predict([handle_file(good), handle_file(tmp_path/'bad'/'notes.jpg')], 'photo', True, 1., api_name='/restore')
     assert msg.startswith('1 restored, 1 skipped') and Path(dl).suffix == '.zip', msg
     import zipfile
