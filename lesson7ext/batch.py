@@ -12,13 +12,13 @@ from types import SimpleNamespace
 import numpy as np
 from PIL import Image
 from .distributed import init_distributed, is_main, my_share, merged
-from .images import open_image, BadImage, is_video, save_image, to_rgb, output_names, output_format, track, check_output, image_header, mode_note
+from .images import atomic_write, open_image, BadImage, is_video, save_image, to_rgb, output_names, output_format, track, check_output, image_header, mode_note
 from .formats import sample_bits, open_deep, save_deep, output_metadata, gif_frames, save_gif
 from .crappify import get_crappifier
 from .folder import crappify_file
 
 # %% auto #0
-__all__ = ['journal_name', 'Journal', 'run_key', 'restore_one', 'restore_files', 'crappify_files']
+__all__ = ['journal_name', 'keep_tables_from', 'Journal', 'run_key', 'restore_one', 'restore_files', 'crappify_files']
 
 # %% ../nbs/07a_batch.ipynb #b3110057
 journal_name = '.restore_journal.tsv'  # hidden, so never listed as an input
@@ -77,17 +77,29 @@ def _preview(a):
     q = np.round(np.clip(a[..., :n], 0, 1) * 255).astype(np.uint8)
     return Image.fromarray(q[..., 0] if n == 1 else q)
 
-def _restore_deep(f, dst, fmt, m, o):
+def _restore_deep(f, dst, fmt, m, o, say):
     "16-bit `f` restored in float and written at 16 bits to `dst`, metadata kept."
     from lesson7ext.restore import restore_array, default_strength
     a, head = open_deep(f)
     pre = _preview(a)
     s = o.strength if o.strength is not None else default_strength(m, pre, o.quality)
     y = restore_array(a, m, o.tile or None, precision=o.precision, strength=s, progress=o.progress, quality=o.quality, preview=pre)
-    save_deep(y, dst, fmt, output_metadata(head, _preview(y), fmt, deep=True)[0])
+    meta, lost = output_metadata(head, _preview(y), fmt, deep=True)
+    for n in lost: say(f'{f.name}: {n}')
+    save_deep(y, dst, fmt, meta)
     return s
 
 # %% ../nbs/07a_batch.ipynb #5b9171b6
+keep_tables_from = 75  # a JPEG this fine is written back with its own tables; a coarser one's would quantize its artifacts back in (CSet5, photo: own tables beat quality 95 from q80 up, lose below q60)
+
+def _keep_tables(img, fmt, name, say):
+    "Whether JPEG `img` is written back with its own quantization tables (`keep_tables_from`); says so when it is not."
+    from lesson7ext.restore import jpeg_quality
+    q = jpeg_quality(img) if fmt == 'JPEG' else None
+    if q is None or q >= keep_tables_from: return True
+    say(f"{name}: JPEG quality {q}: written at quality 95 with its own subsampling and progressive flag, not its own tables (they would put the artifacts back)")
+    return False
+
 def _notes(m, img, o, fmt, bits):
     "What restoring `img` into `fmt` changes or is worth saying (`restore.run_notes`, its mode, its bit depth)."
     from lesson7ext.restore import run_notes
@@ -102,7 +114,7 @@ def restore_one(f:Path, # An input file
                 o:SimpleNamespace, # The run's options (`restore_files`' `tile`, `apply`, `strength`, `progress`, `video`, `quality`, `precision`, `quiet`)
                 say=print, # Called with each line worth saying
                ) -> float:
-    "Restore `f` into `dst` by its kind (video, animated GIF, 16-bit, 8-bit), as it came; the strength it got (`None`: not known here)."
+    "Restore `f` into `dst` by its kind (video, animated GIF, 16-bit, 8-bit), as it came (at strength 0, its own bytes); the strength it got (`None`: not known here)."
     if o.video is not None and is_video(f):  # frames in batches, audio copied, resumable (`lesson7ext.video`)
         from lesson7ext.video import restore_video
         restore_video(f, dst, strength=o.strength, apply=o.apply, tile=o.tile, quiet=o.quiet, say=say, **{'model': m, **o.video})
@@ -110,12 +122,15 @@ def restore_one(f:Path, # An input file
     image_header(f)  # what can be refused before decoding, with its reason
     if dst.suffix.lower() == '.gif': return _restore_gif(f, dst, m, o, say)
     fmt, bits = output_format(dst), sample_bits(f)
-    if bits == 16 and fmt in ('PNG', 'TIFF') and o.apply is None: return _restore_deep(f, dst, fmt, m, o)
+    if bits == 16 and fmt in ('PNG', 'TIFF') and o.apply is None: return _restore_deep(f, dst, fmt, m, o, say)
     img = open_image(f, rgb=False)
-    for n in _notes(m, img, o, fmt, bits): say(f'{f.name}: {n}')
     s, res = _apply(img, m, o)
+    if s == 0 and res.size == img.size and fmt == image_header(f)['format']:  # given back unchanged: the file's own bytes, nothing re-encoded
+        atomic_write(dst, Path(f).read_bytes())
+        return s
+    for n in _notes(m, img, o, fmt, bits): say(f'{f.name}: {n}')
     if fmt == 'JPEG' and res.mode not in ('RGB', 'L'): res = to_rgb(res)
-    meta, lost = output_metadata(img, res, fmt)
+    meta, lost = output_metadata(img, res, fmt, keep_tables=_keep_tables(img, fmt, f.name, say))
     for n in lost: say(f'{f.name}: {n}')
     save_image(res, dst, fmt, **meta)
     return s

@@ -13,8 +13,8 @@ from PIL import Image, ImageSequence, JpegImagePlugin
 from .images import BadImage, atomic_write, image_header, image_metadata, save_image
 
 # %% auto #0
-__all__ = ['sample_bits', 'open_deep', 'png_with_meta', 'save_deep', 'jpeg_settings', 'exif_thumbnail', 'with_thumbnail',
-           'thumbnail_of', 'output_metadata', 'gif_frames', 'save_gif']
+__all__ = ['tiff_text_tags', 'sample_bits', 'open_deep', 'png_with_meta', 'save_deep', 'jpeg_settings', 'exif_thumbnail',
+           'with_thumbnail', 'thumbnail_of', 'output_metadata', 'gif_frames', 'save_gif']
 
 # %% ../nbs/00c_formats.ipynb #f0000006
 def sample_bits(fn, # An image file
@@ -34,6 +34,8 @@ def _upright(a, orient):
     return {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1], 5: t, 6: lambda a: np.rot90(a, -1),
             7: lambda a: t(a)[::-1, ::-1], 8: lambda a: np.rot90(a, 1)}.get(orient, lambda a: a)(a)
 
+tiff_text_tags = (270, 271, 272, 305, 306, 315, 33432)  # description, make, model, software, date, artist, copyright: kept in a 16-bit TIFF
+
 def open_deep(fn, # An image file
               max_pixels:int=178_956_970, # As `open_image`
              ) -> tuple:
@@ -42,7 +44,9 @@ def open_deep(fn, # An image file
     image_header(fn, max_pixels)
     if sample_bits(fn) != 16: return None
     try:
-        with Image.open(fn) as im: fmt, info, orient = im.format, dict(im.info), im.getexif().get(0x0112, 1)
+        with Image.open(fn) as im:
+            fmt, info, orient = im.format, dict(im.info), im.getexif().get(0x0112, 1)
+            if fmt == 'TIFF': info.update(tiff_tags={k: im.tag_v2[k] for k in tiff_text_tags if isinstance(im.tag_v2.get(k), str)}, tiff_exif=any(k in im.tag_v2 for k in (34665, 34853)))
         if fmt == 'TIFF': a = tifffile.imread(fn)
         else:
             a = cv2.imread(str(fn), cv2.IMREAD_UNCHANGED)
@@ -84,8 +88,11 @@ def save_deep(a:np.ndarray, # Float samples `(H,W,C)` in `[0,1]`, as `open_deep`
         return atomic_write(dst, png_with_meta(buf.tobytes(), meta))
     b, comp = io.BytesIO(), _tiff_compression.get(meta.get('compression'), 'zlib')
     extra = [(700, 'B', len(meta['xmp']), meta['xmp'], True)] if meta.get('xmp') else []
+    extra += [(k, 's', 0, v, True) for k, v in (meta.get('tiff_tags') or {}).items() if k not in (270, 305)]  # tifffile writes those two itself
+    desc = (meta.get('tiff_tags') or {}).get(270)
     kw = dict(photometric='rgb' if q.shape[2] >= 3 else 'minisblack', extrasamples=[2] if q.shape[2] in (2, 4) else None,
-              iccprofile=meta.get('icc_profile'), extratags=extra, resolution=tuple(meta['dpi'][:2]) if meta.get('dpi') else None)
+              iccprofile=meta.get('icc_profile'), extratags=extra, resolution=tuple(meta['dpi'][:2]) if meta.get('dpi') else None,
+              description=desc, metadata=None, software=(meta.get('tiff_tags') or {}).get(305, False))
     try: tifffile.imwrite(b, q[..., 0] if q.shape[2] == 1 else q, compression=comp, **kw)
     except Exception:  # a codec tifffile lacks without imagecodecs: zlib, which every reader has
         b = io.BytesIO()
@@ -155,6 +162,7 @@ def output_metadata(img:Image.Image, # The input as opened (`open_image(rgb=Fals
                     res:Image.Image, # The restored image (the new thumbnail is made from it)
                     fmt:str, # The output's Pillow format
                     deep:bool=False, # For `save_deep` (16 bits): the XMP as `xmp` bytes
+                    keep_tables:bool=True, # JPEG to JPEG: write with the file's own quantization tables (else quality 95, its subsampling and progressive flag kept)
                    ) -> tuple:
     "`(keywords, notes)`: `save_image` (or `save_deep`) keywords that keep `img`'s metadata and, JPEG to JPEG, its settings; `notes`: what changed."
     meta, notes, info = image_metadata(img), [], img.info
@@ -170,11 +178,14 @@ def output_metadata(img:Image.Image, # The input as opened (`open_image(rgb=Fals
     elif xmp: notes.append(f'its XMP is not kept: {fmt} has no place for it')
     if info.get('dpi') and fmt in ('JPEG', 'PNG', 'TIFF'): meta['dpi'] = info['dpi']
     if fmt == 'TIFF' and info.get('compression') in _tiff_compression: meta['compression'] = info['compression']
-    if fmt == 'JPEG': meta.update(jpeg_settings(img) or dict(quality=95))
+    if deep and fmt == 'TIFF': meta['tiff_tags'] = info.get('tiff_tags') or {}
+    if deep and fmt == 'TIFF' and info.get('tiff_exif'): notes.append('its EXIF and GPS blocks are not kept: a 16-bit TIFF keeps the make, model, date and the other text tags only')
+    if fmt == 'JPEG': meta.update({k: v for k, v in jpeg_settings(img).items() if keep_tables or k != 'qtables'})
+    if fmt == 'JPEG' and 'qtables' not in meta: meta['quality'] = 95
     if fmt == 'JPEG' and meta.get('subsampling') and res.mode != 'RGB': meta.pop('subsampling')
     return meta, notes
 
-# %% ../nbs/00c_formats.ipynb #f000001f
+# %% ../nbs/00c_formats.ipynb #f0000021
 def gif_frames(fn, # An animated GIF
               ) -> tuple:
     "`(frames, info)`: each frame as a full RGB (or RGBA) picture, and `info` with `durations`, `loop` (`None`: plays once) and `colors` (the palette size)."

@@ -283,3 +283,18 @@ def test_precision_option(tmp_path, folder):
     assert r.returncode == 0 and 'precision: bf16' in r.stderr, r.stderr
     r = run(folder, '--out', tmp_path/'o', '--precision', 'fp16x')
     assert r.returncode == 2 and '--precision' in r.stderr
+
+def test_unchanged_photo_is_its_own_bytes_and_a_coarse_jpeg_is_not_requantized(tmp_path):
+    d = tmp_path/'q'; d.mkdir()
+    ex = Image.Exif(); ex[0x0112] = 6  # shown rotated: the copy keeps that too
+    photo(200, 150).save(d/'camera.jpg', quality=97, exif=ex.tobytes(), xmp=XMP)  # photo's card: strength 0 at q95 and above
+    photo(200, 150, 'chelsea').save(d/'web.jpg', quality=30)
+    r = run(d, '--out', tmp_path/'o', '--verbose')
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path/'o'/'camera.jpg').read_bytes() == (d/'camera.jpg').read_bytes()  # nothing re-encoded, nothing lost
+    assert 'camera.jpg: strength 0.000' in r.stderr
+    assert 'web.jpg: JPEG quality 30: written at quality 95' in r.stderr, r.stderr
+    with Image.open(tmp_path/'o'/'web.jpg') as o: assert o.quantization != Image.open(d/'web.jpg').quantization
+    clean = np.asarray(photo(200, 150, 'chelsea'), dtype=float)
+    ps = lambda f: 10 * np.log10(255 ** 2 / ((np.asarray(Image.open(f).convert('RGB'), dtype=float) - clean) ** 2).mean())
+    assert ps(tmp_path/'o'/'web.jpg') > ps(d/'web.jpg') + 0.3  # the file written is better than the file read

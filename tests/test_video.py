@@ -62,14 +62,15 @@ def test_bad_videos_are_reported(tmp_path):
         s = c.add_stream('aac', rate=16000)
         f = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format='fltp', layout='mono'); f.sample_rate, f.pts = 16000, 0
         for pk in [*s.encode(f), *s.encode(None)]: c.mux(pk)
-    r = restore(tmp_path, '--out', tmp_path/'out', '--quiet')
+    out = tmp_path.parent/f'{tmp_path.name}_out'  # beside the input folder: inside it is refused
+    r = restore(tmp_path, '--out', out, '--quiet')
     assert r.returncode == 1, r.stderr
-    report = (tmp_path/'out'/'restore_report.tsv').read_text()
+    report = (out/'restore_report.tsv').read_text()
     for name, words in (('notes.mp4', 'not a video'), ('empty.mkv', 'empty file'), ('cut.mp4', ''), ('sound.mp4', 'no video stream')):
         line = next((l for l in report.splitlines() if name in l), None)
         assert line is not None and words in line, (name, report)
-    assert (tmp_path/'out'/'good.mp4').exists()
-    assert not [f for f in (tmp_path/'out').rglob('*') if f.name.startswith('.')], list((tmp_path/'out').rglob('*'))  # no temporary left
+    assert (out/'good.mp4').exists()
+    assert not [f for f in out.rglob('*') if f.name.startswith('.') and f.name != '.restore_journal.tsv'], list(out.rglob('*'))  # no temporary left
 
 def test_video_usage_errors(tmp_path):
     for a, words in ((['--crf', '60'], '--crf'), (['--stabilize', 'wobbly'], '--stabilize')):
