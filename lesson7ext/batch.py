@@ -119,16 +119,16 @@ def restore_one(f:Path, # An input file
         from lesson7ext.video import restore_video
         restore_video(f, dst, strength=o.strength, apply=o.apply, tile=o.tile, quiet=o.quiet, say=say, **{'model': m, **o.video})
         return o.strength
-    image_header(f)  # what can be refused before decoding, with its reason
+    head = image_header(f)  # what can be refused before decoding, with its reason
     if dst.suffix.lower() == '.gif': return _restore_gif(f, dst, m, o, say)
     fmt, bits = output_format(dst), sample_bits(f)
     if bits == 16 and fmt in ('PNG', 'TIFF') and o.apply is None: return _restore_deep(f, dst, fmt, m, o, say)
     img = open_image(f, rgb=False)
     s, res = _apply(img, m, o)
-    if s == 0 and res.size == img.size and fmt == image_header(f)['format']:  # given back unchanged: the file's own bytes, nothing re-encoded
+    if s == 0 and res.size == img.size and fmt == {'MPO': 'JPEG'}.get(head['format'], head['format']):  # given back unchanged: the file's own bytes, nothing re-encoded
         atomic_write(dst, Path(f).read_bytes())
         return s
-    for n in _notes(m, img, o, fmt, bits): say(f'{f.name}: {n}')
+    for n in _notes(m, img, o, fmt, bits) + ([f"animated ({head['frames']} frames): only the first frame is restored"] if head['frames'] > 1 and head['format'] in ('PNG', 'WEBP') else []): say(f'{f.name}: {n}')
     if fmt == 'JPEG' and res.mode not in ('RGB', 'L'): res = to_rgb(res)
     meta, lost = output_metadata(img, res, fmt, keep_tables=_keep_tables(img, fmt, f.name, say))
     for n in lost: say(f'{f.name}: {n}')
