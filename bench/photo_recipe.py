@@ -3,7 +3,7 @@
     python bench/photo_recipe.py [--minutes 3] [--runs l1@realistic,mse@realistic,psnr@realistic] [--data ../shared/data]
 
 Each run `LOSS@INIT` trains `RestoreUnet(factor=4, nf=48)` on the `photo` crappifier (the photos of `tools/pretrain.py
-photo`, same split) with loss LOSS (l1, mse, psnr: minus the mean per-sample PSNR, defined here) from the shipped model
+photo`, same split) with loss LOSS (l1, mse, psnr: `losses.psnr_loss`, minus the mean per-sample PSNR) from the shipped model
 INIT or from scratch (`none`), for the same wall-clock minutes at the same peak lr, then restores 4 of the held-out Sun80 photos (`tools/pretrain.py`'s `eval_sun80`, never trained on) on a few rows
 of `protocols.photo_inputs`. Printed per loss: mean and worst gain per row, the share of `dec0`'s outputs that are zero (a
 dead last block) and the head's mean absolute weight (0 at the identity).
@@ -20,11 +20,7 @@ from lesson7ext.restore import restore
 from lesson7ext.protocols import photo_grid
 import pretrain
 
-def psnr_loss(input, target, eps=1e-4):
-    "Minus the mean per-sample PSNR (`10 log10(MSE_i + eps)` averaged): weighs each sample by 1/(its MSE + eps)."
-    return 10 * torch.log10((input.float() - target.float()).pow(2).flatten(1).mean(1) + eps).mean()
-
-LOSSES = dict(pretrain.LOSSES, psnr=psnr_loss)
+LOSSES = pretrain.LOSSES
 
 ROWS = ['clean', 'jpeg q30', 'jpeg q80', 'noise σ15', 'blur σ1.2', 'scan']
 

@@ -118,7 +118,6 @@ def _check_train_args(src, preset, minutes, scale, init):
         from lesson7ext.zoo import RestorerFileError, load_restorer
         try: m = load_restorer(init)
         except RestorerFileError as e: raise UsageError(str(e))
-        if getattr(m, 'upscales', 1) > 1: raise UsageError(f"--init {init}: a {m.arch} upscales by itself, and fine-tuning one is not supported yet (restoration nets only)")
         if m.scale != scale: raise UsageError(f"--init {init} is a x{m.scale} model: give --scale {m.scale}")
 
 def train_cmd(src:str, # Folder of good photos (searched recursively)

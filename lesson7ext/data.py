@@ -78,7 +78,7 @@ with warnings.catch_warnings():
     from fastai.vision.all import (DataBlock, ImageBlock, RandomCrop, FlipItem, Normalize, imagenet_stats, IndexSplitter,
                                    ItemTransform, PILImage, TransformBlock, IntToFloatTensor, TensorImage, DataLoaders)
     from fastai.torch_core import TensorBase
-from .degrade import resize, to_u8
+from .degrade import resize, to_u8, shrink
 from .crappify import Crappifier, get_crappifier
 from .images import open_image, list_images, hash_seed
 from .distributed import unwrap
@@ -172,15 +172,19 @@ class ResizeInputToTarget(ItemTransform):
 # %% ../nbs/02_data.ipynb #cb229dad
 class Photo:
     "A decoded photo: the RGB image, its `2**k`-times reduced copies (made on demand) and its content seeds."
-    def __init__(self, img:Image.Image): self.img, self.levels, self.seeds = img, {}, {}
+    def __init__(self, img:Image.Image): self.img, self.levels, self.seeds, self.smalls = img, {}, {}, {}
     @property
     def size(self): return self.img.size
     @property
-    def nbytes(self): return sum(im.width * im.height * 3 for im in [self.img, *self.levels.values()])
+    def nbytes(self): return sum(im.width * im.height * 3 for im in [self.img, *self.levels.values(), *self.smalls.values()])
     def reduced(self, k:int) -> Image.Image:
         "The photo shrunk `2**k` times (box filter), cached."
         if k not in self.levels: self.levels[k] = self.img.reduce(2 ** k)
         return self.levels[k]
+    def small(self, scale:int) -> Image.Image:
+        "The photo cropped to a multiple of `scale` and shrunk `scale` times (PIL's bicubic, as the benchmarks make their inputs), cached."
+        if scale not in self.smalls: self.smalls[scale] = shrink(self.img, scale)
+        return self.smalls[scale]
     def seed(self, base:int=0) -> int:
         "`content_seed` of the whole photo, computed once."
         if base not in self.seeds: self.seeds[base] = content_seed(self.img, base)
@@ -213,26 +217,49 @@ class CropCrappify(ItemTransform):
                  degrade:bool=True, # `False`: the input is the target and a third item, a `CropContext`, lets `CrappifyBatch` degrade it
                  flip:bool=True, # Flip training crops left-right with probability 0.5
                  align:int=1, # Crops start on multiples of this (16: on the JPEG block grid, as `restore`'s tiles are)
+                 lr_input:bool=False, # The input at the small size (`scale` times smaller), for a net that upscales by itself
                 ):
         super().__init__()
         self.crap = get_crappifier(crappifier) if crappifier is not None else Crappifier()
-        store_attr('size,scale,up_method,valid_seed,degrade,flip,align')
+        store_attr('size,scale,up_method,valid_seed,degrade,flip,align,lr_input')
+        self.train_size = None  # set by `train.CropSchedule`: the training crops' size, for now
     def __call__(self, b, split_idx=None, **kwargs):
         self.valid = split_idx == 1
         return super().__call__(b, split_idx=split_idx, **kwargs)
     def encodes(self, b):
         if not isinstance(b, (tuple, list)) or not isinstance(b[0], Photo): return b
+        if self.lr_input: return self.small_pair(b)
         ph, img, reduced = b[0], b[0].img, b[0].reduced
-        if min(img.size) < self.size:  # a photo smaller than the crop: upscale it first
-            img, reduced = resize(img, scale=self.size / min(img.size) + 1e-6, method='bicubic'), None
-        (W, H), s = img.size, self.size
-        a = self.align
-        x0, y0 = ((W - s) // 2 // a * a, (H - s) // 2 // a * a) if self.valid else (random.randint(0, (W - s) // a) * a, random.randint(0, (H - s) // a) * a)
+        if min(img.size) < self.crop_size():  # a photo smaller than the crop: upscale it first
+            img, reduced = resize(img, scale=self.crop_size() / min(img.size) + 1e-6, method='bicubic'), None
+        (W, H), s = img.size, self.crop_size()
+        x0, y0 = self.corner(W, H, s, self.align)
         box, flip = (x0, y0, x0 + s, y0 + s), self.flip and not self.valid and random.random() < 0.5
         seed = ph.seed(self.valid_seed) if self.valid else self.crap.next_seed()
         y = img.crop(box)
         if not self.degrade: return (PILImage(y), PILImage(y), CropContext(torch.tensor([W, H, x0, y0, int(flip), seed])))
         x = self.crap.crop(img, box, seed, self.scale, self.up_method, reduced)
+        if flip: x, y = (im.transpose(Image.Transpose.FLIP_LEFT_RIGHT) for im in (x, y))
+        return (PILImage(x), PILImage(y), *b[2:])
+
+    def crop_size(self) -> int: return self.size if self.valid or self.train_size is None else self.train_size
+
+    def corner(self, W, H, s, a):
+        "Top-left corner of an `s`-px crop of a `W`×`H` photo on multiples of `a`: the centre's for validation, random for training."
+        return ((W - s) // 2 // a * a, (H - s) // 2 // a * a) if self.valid else (random.randint(0, (W - s) // a) * a, random.randint(0, (H - s) // a) * a)
+
+    def small_pair(self, b):
+        "`(input, target)` for a net that upscales: a crop of `Photo.small(scale)` (crappified at that size) and the photo's same crop."
+        ph, k = b[0], self.scale
+        img, small = ph.img, None
+        if min(img.size) < self.crop_size():  # a photo smaller than the crop: upscale it first
+            img = resize(img, scale=self.crop_size() / min(img.size) + 1e-6, method='bicubic')
+            small = shrink(img, k)
+        small, s = small or ph.small(k), self.crop_size() // k
+        x0, y0 = self.corner(*small.size, s, max(1, self.align // k))
+        box, flip = (x0, y0, x0 + s, y0 + s), self.flip and not self.valid and random.random() < 0.5
+        seed = ph.seed(self.valid_seed) if self.valid else self.crap.next_seed()
+        x, y = self.crap.crop(small, box, seed, 1, None), img.crop(tuple(v * k for v in box))
         if flip: x, y = (im.transpose(Image.Transpose.FLIP_LEFT_RIGHT) for im in (x, y))
         return (PILImage(x), PILImage(y), *b[2:])
 
@@ -274,9 +301,12 @@ def restoration_dls(source=None, # Good photos: a folder, a list of files, or `N
                     num_workers:int=None, # DataLoader workers (default: 0 on CPU, fastai's default with CUDA)
                     cache:PhotoCache=None, # Where decoded photos are kept (default: a new `PhotoCache()`)
                     align:int=1, # Training crops start on multiples of this (16: a JPEG's block grid lies where it will at inference)
+                    lr_input:bool=False, # Inputs at the small size (`scale` times smaller) for a net that upscales by itself (`zoo.LrSrNet`, published x4 nets)
                     **kwargs, # Passed to `DataBlock.dataloaders`
                    ):
     "`DataLoaders` of (crappy, good) image pairs for restoration or super-resolution, normalised with ImageNet stats."
+    if lr_input and (paired is not None or on_device): raise ValueError("lr_input: small inputs are made from the photos on the CPU (not with `paired` or `on_device`)")
+    if lr_input and scale == 1: raise ValueError("lr_input needs a scale of 2 or more")
     if paired is not None:
         lr_root, hr_root = map(Path, paired)
         files, get_y, blocks = image_files(lr_root), _paired_target(lr_root, hr_root), (ImageBlock, ImageBlock)
@@ -285,7 +315,7 @@ def restoration_dls(source=None, # Good photos: a folder, a list of files, or `N
         files, get_y, cache = image_files(source), (lambda f: f), ifnone(cache, PhotoCache())
         blocks = (TransformBlock(type_tfms=cache, batch_tfms=IntToFloatTensor),) * (3 if on_device else 2)
         get_y = [get_y, get_y] if on_device else get_y  # on the device: a third item carries each crop's `CropContext`
-        first = [CropCrappify(crappifier, size, scale, degrade=not on_device, align=align)]
+        first = [CropCrappify(crappifier, size, scale, degrade=not on_device, align=align, lr_input=lr_input)]
         batch = [CrappifyBatch(crappifier, scale)] if on_device else []
     train, valid = _split_files(files, valid_files, valid_pct, seed)
     k = max(1, math.ceil(epoch_size / len(train))) if epoch_size else 1
@@ -295,7 +325,7 @@ def restoration_dls(source=None, # Good photos: a folder, a list of files, or `N
                    batch_tfms=batch + [Normalize.from_stats(*imagenet_stats)])
     if num_workers is None: num_workers = None if torch.cuda.is_available() else 0
     dls = db.dataloaders(None, bs=bs, **({} if num_workers is None else dict(num_workers=num_workers)), **kwargs)
-    dls.c, dls.scale = 3, scale
+    dls.c, dls.scale, dls.lr_input = 3, scale, lr_input
     return dls
 
 # %% ../nbs/02_data.ipynb #692ed72a

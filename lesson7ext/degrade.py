@@ -15,7 +15,7 @@ from .images import pil2tensor, tensor2pil
 
 # %% auto #0
 __all__ = ['resize_methods', 'pil_resample', 'resize_kernels', 'codec_libs', 'to_u8', 'as_batch', 'pixel_op', 'resample_weights',
-           'resample_matrix', 'target_size', 'resize', 'resample_apply', 'jpeg_bytes', 'jpeg', 'shift_image',
+           'resample_matrix', 'target_size', 'resize', 'shrink', 'resample_apply', 'jpeg_bytes', 'jpeg', 'shift_image',
            'pan_frames', 'codec_frames', 'h264_rgb', 'h264', 'text_mask', 'watermark', 'gaussian_kernel', 'blur',
            'gaussian_noise', 'poisson_noise', 'to_grayscale']
 
@@ -120,6 +120,14 @@ def resize(x, # PIL image or float batch `(B,C,H,W)`
 def _resize_pil(x:Image.Image, short_side=None, scale=None, to=None, method='bilinear', long_side=None):
     "`resize` for a PIL image: PIL's own resampling."
     return x.resize(target_size(x.size, short_side, scale, to, long_side), pil_resample[method])
+
+# %% ../nbs/01_degrade.ipynb #ac0e1e98
+def shrink(img:Image.Image, # A photo
+           scale:int, # How many times smaller
+          ) -> Image.Image:
+    "`img` cropped to a multiple of `scale` and shrunk `scale` times with PIL's bicubic: the super-resolution benchmarks' inputs (Set5, Set14)."
+    w, h = img.width - img.width % scale, img.height - img.height % scale
+    return img.crop((0, 0, w, h)).resize((w // scale, h // scale), Image.Resampling.BICUBIC)
 
 # %% ../nbs/01_degrade.ipynb #74ed585b
 def resample_apply(x:torch.Tensor, # Float batch `(B,C,H,W)`

@@ -21,7 +21,7 @@ with warnings.catch_warnings():
 
 # %% auto #0
 __all__ = ['warn_once', 'load_state_dict_file', 'imagenet_vgg_state', 'vgg16_bn_features', 'gram_matrix', 'FeatureLoss',
-           'rgb_to_y', 'psnr', 'ssim', 'ImageMetric', 'PSNRMetric', 'SSIMMetric', 'edge_sharpness']
+           'psnr_loss', 'rgb_to_y', 'psnr', 'ssim', 'ImageMetric', 'PSNRMetric', 'SSIMMetric', 'edge_sharpness']
 
 # %% ../nbs/03_losses.ipynb #5cc4220d
 _warned = set()
@@ -135,6 +135,14 @@ class FeatureLoss(nn.Module):
     def metrics(self):
         "`LossMetrics` for every term, to pass to a `Learner`."
         return LossMetrics(self.metric_names)
+
+# %% ../nbs/03_losses.ipynb #187ca70c
+def psnr_loss(input:torch.Tensor, # Prediction `(B,C,H,W)`
+              target:torch.Tensor, # Target, same shape
+              eps:float=1e-4, # Added to each sample's MSE (so that a perfect sample stays finite)
+             ) -> torch.Tensor:
+    "Minus the mean per-sample PSNR, up to a constant (`10 log10(MSE_i + eps)` averaged): each sample weighed by 1/(its MSE + eps)."
+    return 10 * torch.log10((input.float() - target.float()).pow(2).flatten(1).mean(1) + eps).mean()
 
 # %% ../nbs/03_losses.ipynb #e0a052f7
 def rgb_to_y(x:np.ndarray, # Image `(H,W,3)` or `(3,H,W)` in `[0,1]`

@@ -13,7 +13,7 @@ from fastcore.basics import store_attr, ifnone
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.vision.all import (Learner, unet_learner, default_device, Callback, CancelFitException, CancelTrainException, ParamScheduler,
-                                   combined_cos, L, ChannelsLast, Adam, ProgressCallback, save_model, load_model)
+                                   combined_cos, combine_scheds, SchedLin, L, ChannelsLast, Adam, ProgressCallback, save_model, load_model)
 from .images import interactive, atomic_write, save_safetensors
 from .distributed import init_distributed, distrib_fit, is_main, barrier, broadcast_object, sync_clock, all_sum, unwrap
 from .losses import FeatureLoss, PSNRMetric, SSIMMetric, warn_once, imagenet_vgg_state
@@ -21,10 +21,11 @@ from .zoo import RestoreUnet, LessonUnetConfig, load_restorer, export_restorer, 
 from .precision import precision_cb
 
 # %% auto #0
-__all__ = ['TrainingStuck', 'StuckGuard', 'TrainingDiverged', 'LossGuard', 'check_diverged', 'default_loss',
-           'restoration_learner', 'log_lines', 'final_metrics', 'TimeBudget', 'fit_budget', 'checkpoint_meta',
-           'write_checkpoint', 'read_checkpoint', 'BudgetCheckpoint', 'resume_budget', 'drop_checkpoint',
-           'save_weights', 'load_weights', 'run_stage', 'train_restorer']
+__all__ = ['budget_schedules', 'TrainingStuck', 'StuckGuard', 'TrainingDiverged', 'LossGuard', 'check_diverged', 'default_loss',
+           'check_inputs', 'restoration_learner', 'log_lines', 'final_metrics', 'TimeBudget', 'fit_budget',
+           'checkpoint_meta', 'write_checkpoint', 'read_checkpoint', 'BudgetCheckpoint', 'resume_budget',
+           'drop_checkpoint', 'save_weights', 'load_weights', 'run_stage', 'CropSchedule', 'new_upscaler',
+           'learner_for', 'train_restorer']
 
 # %% ../nbs/04b_train.ipynb #2b7cb1c8
 class TrainingStuck(RuntimeError):
@@ -119,10 +120,21 @@ def _init_model(init, dls, kwargs):
     "The trained model `init` names (ours or a published one), in training mode, checked against the data, taking its normalised images."
     if kwargs: raise ValueError(f"init={init!r} fixes the architecture: drop {', '.join(kwargs)}")
     m, scale = load_restorer(init).train(), getattr(dls, 'scale', 1)
-    if getattr(m, 'upscales', 1) > 1: raise ValueError(f"{init}: a {m.arch} upscales by itself; fine-tuning one needs the small images as inputs, which these loaders do not give")
     if m.scale != scale: raise ValueError(f"{init}: a x{m.scale} model cannot fine-tune on x{scale} data")
+    check_inputs(m, dls, init)
     m.stats = tuple(tuple(map(float, s)) for s in loader_stats(dls))  # a published net converts from them (`PublishedRestorer.stats`)
     return m
+
+def check_inputs(model:nn.Module, # The model to train
+                 dls, # Its loaders (`restoration_dls`)
+                 name=None, # What to call the model in the error
+                ):
+    "`ValueError` where `model` and `dls` disagree on the input's size: a net that upscales by itself takes the small image (`lr_input=True`), the others the large one."
+    u, small = getattr(model, 'upscales', 1), bool(getattr(dls, 'lr_input', False))
+    what = name or getattr(model, 'arch', type(model).__name__)
+    if u > 1 and not small: raise ValueError(f"{what} upscales x{u} by itself: give it loaders of the small images (`restoration_dls(..., scale={u}, lr_input=True)`)")
+    if small and u == 1: raise ValueError(f"{what} takes the image at the output's size, and these loaders give the small one (`lr_input=True`): drop `lr_input`")
+    if u > 1 and u != getattr(dls, 'scale', 1): raise ValueError(f"{what} upscales x{u}, and the loaders are x{getattr(dls, 'scale', 1)}")
 
 def restoration_learner(dls, # From `restoration_dls`
                         arch='fast', # 'fast' (`RestoreUnet`), a model (e.g. `models.SimpleUnet()`), or a torchvision encoder such as `resnet34` (the lesson)
@@ -143,6 +155,7 @@ def restoration_learner(dls, # From `restoration_dls`
     metrics = ifnone(metrics, [PSNRMetric(border), SSIMMetric(border)])
     if arch == 'fast' or isinstance(arch, nn.Module):
         model = arch if isinstance(arch, nn.Module) else RestoreUnet(**kwargs)
+        check_inputs(model, dls)
         learn = Learner(dls, model, loss_func=loss_func if loss_func is not None else default_loss(dls.device), opt_func=Adam, wd=wd, metrics=metrics)
     else:
         cfg = LessonUnetConfig(getattr(arch, '__name__', str(arch)), tuple(dls.one_batch()[0].shape[-2:]), **kwargs)
@@ -239,25 +252,29 @@ class TimeBudget(Callback):
         self.last_valid = now
 
 # %% ../nbs/04b_train.ipynb #d3e5c1c7
+budget_schedules = ('one_cycle', 'linear')  # `fit_budget`'s schedules
+
 def fit_budget(learn:Learner, # The learner
                minutes:float, # Wall-clock budget, validation included
                lr:float=3e-3, # Peak learning rate of the one-cycle schedule
                cbs:list=None, # More callbacks for this fit
                valid_every:float=None, # Validate every this many minutes as well as at the end of each epoch
-               pct_start:float=0.25, # Share of the budget spent warming up (fastai's `fit_one_cycle` default)
+               pct_start:float=None, # Share of the budget spent warming up (default: 0.25 for one cycle as `fit_one_cycle`, 0.02 for linear)
                div:float=25., # Initial learning rate is `lr/div`
                div_final:float=1e5, # Final learning rate is `lr/div_final`
                moms:tuple=None, # Momentums (default: the learner's)
                wd:float=None, # Weight decay (default: the learner's)
                clock=time.monotonic, # The clock `TimeBudget` reads
                spent:float=0., # Minutes already trained by an interrupted run (`BudgetCheckpoint`): resume the schedule there
+               schedule:str='one_cycle', # 'one_cycle' (`fit_one_cycle`'s) or 'linear': a short warm-up, then down to 0 in a straight line
               ) -> Learner:
-    "Train with `fit_one_cycle`'s schedule laid over `minutes` of wall clock: the budget is used and the schedule ends annealed."
+    "Train with a schedule laid over `minutes` of wall clock (`fit_one_cycle`'s, or linear decay to zero): the budget is used and the schedule ends annealed."
+    if schedule not in budget_schedules: raise ValueError(f"unknown schedule {schedule!r}; choose from {', '.join(budget_schedules)}")
     if learn.opt is None: learn.create_opt()
     learn.opt.set_hyper('lr', lr)
-    lr_max = np.array([h['lr'] for h in learn.opt.hypers])
-    scheds = {'lr': combined_cos(pct_start, lr_max / div, lr_max, lr_max / div_final),
-              'mom': combined_cos(pct_start, *ifnone(moms, learn.moms))}
+    lr_max, p = np.array([h['lr'] for h in learn.opt.hypers]), ifnone(pct_start, 0.25 if schedule == 'one_cycle' else 0.02)
+    if schedule == 'linear': scheds = {'lr': combine_scheds([p, 1 - p], [SchedLin(lr_max / div, lr_max), SchedLin(lr_max, lr_max * 0)])}
+    else: scheds = {'lr': combined_cos(p, lr_max / div, lr_max, lr_max / div_final), 'mom': combined_cos(p, *ifnone(moms, learn.moms))}
     with distrib_fit(learn): learn.fit(100_000, cbs=[ParamScheduler(scheds), TimeBudget(minutes, valid_every, clock, spent)] + L(cbs), wd=wd)
     return learn
 
@@ -356,7 +373,44 @@ def run_stage(path, # The stage's result: when it exists, the stage is done
     if is_main(): save(path)
     barrier()  # several processes: the file is there for every rank
 
+# %% ../nbs/04b_train.ipynb #fc58dfc2
+class CropSchedule(Callback):
+    "Train on crops of `sizes[i]` px from the share `at[i]` of the schedule (`pct_train`) on; the validation crops keep theirs."
+    order = 1  # after `TimeBudget` (-5) has set this step's `pct_train`
+    def __init__(self,
+                 sizes:tuple=(128, 192, 256), # Crop sides (the target's), small to large
+                 at:tuple=(0., 0.5, 0.8), # Share of the training where each size starts (the first 0)
+                ):
+        if len(sizes) != len(at) or at[0] != 0 or list(at) != sorted(at): raise ValueError("CropSchedule: one start per size, the first at 0, in order")
+        store_attr()
+    def crops(self):
+        "The training loaders' `CropCrappify` transforms."
+        from lesson7ext.data import CropCrappify  # the data pipeline, only where a run uses it
+        return [t for t in getattr(self.dls.train.after_item, 'fs', []) if isinstance(t, CropCrappify)]
+    def before_fit(self):
+        self.tfms = self.crops()
+        if not self.tfms: raise ValueError("CropSchedule needs loaders from `restoration_dls` (photos cropped by `CropCrappify`)")
+    def size_now(self) -> int: return next(s for s, a in zip(reversed(self.sizes), reversed(self.at)) if self.pct_train >= a)
+    def before_batch(self):
+        if not self.training: return
+        for t in self.tfms: t.train_size = self.size_now()
+    def after_fit(self):
+        for t in self.tfms: t.train_size = None
+
 # %% ../nbs/04b_train.ipynb #2c0da7c4
+def new_upscaler(scale:int=4, # How many times larger
+                ) -> nn.Module:
+    "The net a new upscaler trains (`train_restorer(scale=4)`, `lesson7ext-train --scale 4`): the shipped `x4`'s, a `RestoreUnet` on the small image."
+    return RestoreUnet(nf=48, factor=1, scale=scale)  # `bench/sr_recipe.py`: of the nets tried, the one that learns most per CPU minute
+
+def learner_for(files, crappifier, size, bs, scale, valid_pct, valid_files, epoch_size, init, precision, **kwargs) -> Learner:
+    "`train_restorer`'s data and learner (its arguments): a new upscaler (`new_upscaler`) or an `init` that upscales is given the small images."
+    from lesson7ext.data import restoration_dls
+    arch = new_upscaler(scale) if init is None and scale > 1 and not kwargs else 'fast'
+    small = arch != 'fast' or (init is not None and getattr(load_restorer(init), 'upscales', 1) > 1)
+    dls = restoration_dls(files, crappifier, size=size, bs=bs, scale=scale, valid_pct=valid_pct, valid_files=valid_files, epoch_size=epoch_size, lr_input=small)
+    return restoration_learner(dls, arch, init=init, precision=precision, **kwargs)
+
 def train_restorer(source=None, # Good photos: a folder, a list of files, or `None` for the bundled photos
                    out=None, # Model file to write (its checkpoint is `out` + '.partial'); `None`: no file, no checkpoint
                    crappifier='lesson7', # Preset name, `Crappifier`, or `None` (super-resolution only)
@@ -367,7 +421,7 @@ def train_restorer(source=None, # Good photos: a folder, a list of files, or `No
                    valid_pct:float=0.1, # Photos held back for validation
                    valid_files:list=None, # Or these validation photos
                    epoch_size:int=None, # Crops per epoch (default: 32 batches)
-                   init=None, # Fine-tune this shipped model (name) or model file
+                   init=None, # Fine-tune this shipped model (name) or model file (ours or published, an upscaler too)
                    lr:float=None, # Peak learning rate (default: 3e-3, or 3e-4 when fine-tuning)
                    precision:str='auto', # 'auto', 'fp32', 'bf16' or 'fp16'
                    cbs:list=None, # More callbacks for the fit
@@ -375,11 +429,10 @@ def train_restorer(source=None, # Good photos: a folder, a list of files, or `No
                    **kwargs, # Passed to `restoration_learner`
                   ) -> Learner:
     "Data, learner, `fit_budget` for `minutes` (resuming an interrupted run of the same arguments) and the model file: the learner."
-    from lesson7ext.data import restoration_dls, image_files
+    from lesson7ext.data import image_files
     init_distributed()
     files = image_files(source)
-    dls = restoration_dls(files, crappifier, size=size, bs=bs, scale=scale, valid_pct=valid_pct, valid_files=valid_files, epoch_size=ifnone(epoch_size, 32 * bs))
-    learn = restoration_learner(dls, init=init, precision=precision, **kwargs)
+    learn = learner_for(files, crappifier, size, bs, scale, valid_pct, valid_files, ifnone(epoch_size, 32 * bs), init, precision, **kwargs)
     if quiet: log_lines(learn, force=True)
     if minutes <= 0: return learn
     args = dict(crappifier=str(getattr(crappifier, 'name', crappifier)), minutes=minutes, size=size, bs=bs, scale=scale, valid_pct=valid_pct,

@@ -21,9 +21,10 @@ from .published import RestorerFileError, load_published, published_from_weights
 import lesson7ext
 
 # %% auto #0
-__all__ = ['weights_dir', 'shipped_names', 'loss_names', 'ModelConfig', 'Configured', 'RestoreUnetConfig', 'RestoreUnet',
-           'LayerNorm2d', 'NafBlock', 'NafUnetConfig', 'NafUnet', 'model_config', 'weights_digest', 'LessonUnetConfig',
-           'build_model', 'PublishedConfig', 'keep_published_config', 'published_source', 'loader_stats', 'model_stats',
+__all__ = ['sr_blocks', 'weights_dir', 'shipped_names', 'loss_names', 'ModelConfig', 'Configured', 'RestoreUnetConfig',
+           'RestoreUnet', 'LayerNorm2d', 'NafBlock', 'NafUnetConfig', 'NafUnet', 'LocalAttention', 'RlfBlock',
+           'LrSrNetConfig', 'LrSrNet', 'model_config', 'weights_digest', 'LessonUnetConfig', 'build_model',
+           'PublishedConfig', 'keep_published_config', 'published_source', 'loader_stats', 'model_stats',
            'export_restorer', 'shipped_models', 'model_file', 'load_restorer', 'model_card', 'card_rows']
 
 # %% ../nbs/04_zoo.ipynb #09151a2f
@@ -72,6 +73,7 @@ class RestoreUnetConfig(ModelConfig):
     blur: bool = True
     self_attention: bool = False
     n_in: int = 3
+    scale: int = 1
 
 # %% ../nbs/04_zoo.ipynb #f57046b9
 class RestoreUnet(Configured, nn.Module):
@@ -84,12 +86,13 @@ class RestoreUnet(Configured, nn.Module):
                  blur:bool=True, # Blur after each `PixelShuffle` upsampling (the lesson's checkerboard fix)
                  self_attention:bool=False, # Self-attention at the lowest level (breaks exact tiling)
                  n_in:int=3, # Image channels
+                 scale:int=1, # Upscale by this itself: the U-Net works on the small image, `PixelShuffle` makes the large one, added to the bicubic upscale
                 ):
         super().__init__()
         self.keep_config(locals())
         ci = n_in * factor ** 2
         res = lambda n: [ResBlock(1, n, n) for _ in range(n_res)]
-        self.down, self.up = nn.PixelUnshuffle(factor), nn.PixelShuffle(factor)
+        self.down, self.up = nn.PixelUnshuffle(factor), nn.PixelShuffle(factor * scale)
         self.enc0 = nn.Sequential(ConvLayer(ci, nf), *res(nf))
         self.enc1 = nn.Sequential(ConvLayer(nf, nf * 2, stride=2), *res(nf * 2))
         self.enc2 = nn.Sequential(ConvLayer(nf * 2, nf * 4, stride=2), *res(nf * 4), *([SelfAttention(nf * 4)] if self_attention else []))
@@ -97,12 +100,14 @@ class RestoreUnet(Configured, nn.Module):
             warnings.filterwarnings('ignore', '`torch.nn.utils.weight_norm` is deprecated', FutureWarning)
             self.up2, self.dec1 = PixelShuffle_ICNR(nf * 4, nf * 2, blur=blur), nn.Sequential(ConvLayer(nf * 4, nf * 2), *res(nf * 2))
             self.up1, self.dec0 = PixelShuffle_ICNR(nf * 2, nf, blur=blur), nn.Sequential(ConvLayer(nf * 2, nf), *res(nf))
-        self.head = nn.Conv2d(nf, ci, 3, padding=1)
+        self.head = nn.Conv2d(nf, ci * scale ** 2, 3, padding=1)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 
     @property
     def size_multiple(self) -> int: return self.factor * 4
+    @property
+    def upscales(self) -> int: return self.scale  # 1: a restorer; more: it takes the small image
 
     def forward(self, x):
         a = self.enc0(self.down(x))
@@ -110,7 +115,8 @@ class RestoreUnet(Configured, nn.Module):
         c = self.enc2(b)
         d = self.dec1(torch.cat([self.up2(c), b], 1))
         e = self.dec0(torch.cat([self.up1(d), a], 1))
-        return x + self.up(self.head(e))
+        base = x if self.scale == 1 else F.interpolate(x, scale_factor=self.scale, mode='bicubic', align_corners=False)
+        return base + self.up(self.head(e))
 
 # %% ../nbs/04_zoo.ipynb #54dc06c8
 class LayerNorm2d(nn.Module):
@@ -164,6 +170,7 @@ class NafUnetConfig(ModelConfig):
     pool: int = 8
     n_in: int = 3
     frames: int = 1
+    scale: int = 1
     def __post_init__(self): self.blocks = tuple(self.blocks)  # a file's JSON gives a list
 
 # %% ../nbs/04_zoo.ipynb #2761ac9c
@@ -177,22 +184,25 @@ class NafUnet(Configured, nn.Module):
                  pool:int=8, # Window of the blocks' channel attention (0: none)
                  n_in:int=3, # Image channels
                  frames:int=1, # Frames in the input, stacked on the channels (a video's neighbours aligned to the middle one, which is restored)
+                 scale:int=1, # Upscale by this itself: the U-Net works on the small image, `PixelShuffle` makes the large one, added to the bicubic upscale
                 ):
         super().__init__()
         self.keep_config(locals())
         ci, ws = n_in * factor ** 2, [nf * 2 ** i for i in range(len(blocks))]
-        self.down, self.up = nn.PixelUnshuffle(factor), nn.PixelShuffle(factor)
+        self.down, self.up = nn.PixelUnshuffle(factor), nn.PixelShuffle(factor * scale)
         self.stem = nn.Conv2d(ci * frames, nf, 3, padding=1)
         self.enc = nn.ModuleList(nn.Sequential(*[NafBlock(w, pool) for _ in range(n)]) for w, n in zip(ws, blocks))
         self.downs = nn.ModuleList(nn.Conv2d(a, b, 2, stride=2) for a, b in zip(ws, ws[1:]))
         self.ups = nn.ModuleList(nn.Sequential(nn.Conv2d(b, 4 * a, 1, bias=False), nn.PixelShuffle(2)) for a, b in zip(ws, ws[1:]))
         self.dec = nn.ModuleList(NafBlock(w, pool) for w in ws[:-1])
-        self.head = nn.Conv2d(nf, ci, 3, padding=1)
+        self.head = nn.Conv2d(nf, ci * scale ** 2, 3, padding=1)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 
     @property
     def size_multiple(self) -> int: return self.factor * 2 ** (len(self.blocks) - 1)
+    @property
+    def upscales(self) -> int: return self.scale  # 1: a restorer; more: it takes the small image
 
     def forward(self, x):
         h, skips = self.stem(self.down(x)), []
@@ -201,7 +211,84 @@ class NafUnet(Configured, nn.Module):
             if i < len(self.downs): skips.append(h); h = self.downs[i](h)
         for i in reversed(range(len(self.downs))): h = self.dec[i](self.ups[i](h) + skips[i])
         k = self.n_in * (self.frames // 2)  # the middle frame's channels (all of them for one frame)
-        return x[:, k:k + self.n_in] + self.up(self.head(h))
+        base = x[:, k:k + self.n_in]
+        if self.scale > 1: base = F.interpolate(base, scale_factor=self.scale, mode='bicubic', align_corners=False)
+        return base + self.up(self.head(h))
+
+# %% ../nbs/04_zoo.ipynb #a7b13a9b
+class LocalAttention(nn.Module):
+    "RLFN's enhanced spatial attention made shift-equivariant: 1×1 down to `c/r` channels, a `window`-wide average, 3×3, 1×1 up, sigmoid gate."
+    def __init__(self,
+                 c:int, # Channels
+                 r:int=4, # Reduction of the attention branch's channels
+                 window:int=7, # Width of the average (stride 1, only the image's pixels counted)
+                ):
+        super().__init__()
+        self.window = window
+        self.down, self.conv, self.up = nn.Conv2d(c, c // r, 1), nn.Conv2d(c // r, c // r, 3, padding=1), nn.Conv2d(c // r, c, 1)
+    def forward(self, x):
+        k = self.window
+        a = F.avg_pool2d(self.down(x), k, 1, k // 2, count_include_pad=False)
+        return x * torch.sigmoid(self.up(self.conv(a)))
+
+class RlfBlock(nn.Module):
+    "RLFN's residual local feature block: three 3×3 convolutions (LeakyReLU 0.05) with a skip around them, a 1×1, then `LocalAttention`."
+    def __init__(self,
+                 c:int, # Channels
+                ):
+        super().__init__()
+        self.convs = nn.ModuleList(nn.Conv2d(c, c, 3, padding=1) for _ in range(3))
+        self.fuse, self.att = nn.Conv2d(c, c, 1), LocalAttention(c)
+    def forward(self, x):
+        h = x
+        for conv in self.convs: h = F.leaky_relu(conv(h), 0.05)
+        return self.att(self.fuse(h + x))
+
+# %% ../nbs/04_zoo.ipynb #983a76c9
+@dataclass
+class LrSrNetConfig(ModelConfig):
+    "What rebuilds an `LrSrNet`."
+    arch: ClassVar[str] = 'LrSrNet'
+    module: ClassVar[str] = 'lesson7ext.zoo'
+    scale: int = 4
+    nf: int = 48
+    n_blocks: int = 6
+    block: str = 'rlfb'
+    pool: int = 8
+    n_in: int = 3
+
+sr_blocks = dict(rlfb=lambda c, pool: RlfBlock(c), naf=lambda c, pool: NafBlock(c, pool))  # `LrSrNet`'s `block` -> a block of `c` channels
+
+# %% ../nbs/04_zoo.ipynb #7a99b91e
+class LrSrNet(Configured, nn.Module):
+    "Super-resolution on the small image: `n_blocks` blocks at the input's size, `PixelShuffle(scale)` at the end, added to the bicubic upscale."
+    config_class = LrSrNetConfig
+    def __init__(self,
+                 scale:int=4, # How many times larger the output is
+                 nf:int=48, # Channels of the features
+                 n_blocks:int=6, # Blocks at the input's size
+                 block:str='rlfb', # One of `sr_blocks`: 'rlfb' (RLFN's) or 'naf' (NAFNet's)
+                 pool:int=8, # The NAF blocks' attention window (`NafBlock`)
+                 n_in:int=3, # Image channels
+                ):
+        super().__init__()
+        self.keep_config(locals())
+        if block not in sr_blocks: raise ValueError(f"unknown block {block!r}; choose from {', '.join(sr_blocks)}")
+        self.stem = nn.Conv2d(n_in, nf, 3, padding=1)
+        self.body = nn.Sequential(*[sr_blocks[block](nf, pool) for _ in range(n_blocks)])
+        self.body_end = nn.Conv2d(nf, nf, 3, padding=1)
+        self.head, self.up = nn.Conv2d(nf, n_in * scale ** 2, 3, padding=1), nn.PixelShuffle(scale)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    @property
+    def upscales(self) -> int: return self.scale  # the net makes the larger image itself: it takes the small one
+    size_multiple = 1
+
+    def forward(self, x):
+        f = self.stem(x)
+        h = self.body_end(self.body(f)) + f
+        return F.interpolate(x, scale_factor=self.scale, mode='bicubic', align_corners=False) + self.up(self.head(h))
 
 # %% ../nbs/04_zoo.ipynb #cee3eaca
 weights_dir = Path(lesson7ext.__file__).parent/'weights'  # the models shipped in the package (`tools/pretrain.py` writes them)
@@ -408,11 +495,13 @@ def card_rows(card:dict, # From `model_card`
     m, b = s.get('model', {}), s.get('baseline', {})
     bw = r.get('preset') == 'bw'
     ypsnr = [] if bw else [('CSet5 Y-PSNR', f"{m.get('psnr', nan):.2f} dB (baseline {b.get('psnr', nan):.2f} dB, {s.get('gain_db', nan):+.2f} dB)")]  # colouring keeps the input's luminance: its Y-PSNR measures nothing
-    arch = ', '.join(f'{k}={v}' for k, v in r.get('model', {}).items())
+    net, arch = r.get('model', {}).get('arch', 'RestoreUnet'), ', '.join(f'{k}={v}' for k, v in r.get('model', {}).items() if k != 'arch')
+    crops = '→'.join(map(str, r['crop_schedule']['sizes'])) if r.get('crop_schedule') else r.get('size', '?')
+    sched = 'linear decay from lr' if 'linear' in str(r.get('schedule')) else 'one cycle to lr'
     rows = [('task', card.get('task', '?')), *([('inputs', card['inputs'])] if card.get('inputs') else []),
             ('data', f"{d.get('n_photos', '?')} photos: " + '; '.join(d.get('sources', {}).get(k, k) for k in d.get('used', [])) + f"; never {d.get('never', 'CSet5')}"),
-            ('recipe', f"RestoreUnet({arch}), {r.get('epochs', '?')} epochs, {r.get('samples', '?')} crops of {r.get('size', '?')} px, batch {r.get('bs', '?')}, "
-                       f"one cycle to lr {r.get('lr', '?')}, {loss_names.get(r.get('loss', 'l1'), r.get('loss'))}" + (f", from {r['init']}" if r.get('init') else '') + (', then NoGAN' if r.get('gan') else '')
+            ('recipe', f"{net}({arch}), {r.get('epochs', '?')} epochs, {r.get('samples', '?')} crops of {crops} px, batch {r.get('bs', '?')}, "
+                       f"{sched} {r.get('lr', '?')}, {loss_names.get(r.get('loss', 'l1'), r.get('loss'))}" + (f", from {r['init']}" if r.get('init') else '') + (', then NoGAN' if r.get('gan') else '')
                        + (f", the cycle laid over {r['budget_minutes']:g} min of wall clock (fit_budget)" if r.get('budget_minutes') else '')),
             ('trained', f"{card.get('minutes', '?')} min on {card.get('hardware', '?')}, torch {card.get('torch', '?')}, commit {str(card.get('commit'))[:10]}, {card.get('date', '')}"),
             *ypsnr,

@@ -28,10 +28,11 @@ from fastai.vision.all import Callback, save_model, load_model
 from lesson7ext.images import open_image, atomic_write
 from lesson7ext.degrade import resize
 from lesson7ext.data import restoration_dls, sample_photos, sample_names, extra_training_images
-from lesson7ext.train import restoration_learner, fit_budget, BudgetCheckpoint, resume_budget, TimeBudget
+from lesson7ext.train import restoration_learner, fit_budget, BudgetCheckpoint, resume_budget, TimeBudget, CropSchedule
 from lesson7ext.zoo import export_restorer, weights_dir, load_restorer, build_model
 from lesson7ext.demo import demo_held_back
-LOSSES = dict(l1=F.l1_loss, mse=F.mse_loss)  # a recipe's `loss` (default l1); `bench/photo_recipe.py` chose MSE for `photo`
+from lesson7ext.losses import psnr_loss
+LOSSES = dict(l1=F.l1_loss, mse=F.mse_loss, psnr=psnr_loss)  # a recipe's `loss` (default l1); `bench/photo_recipe.py` chose MSE for `photo`, `bench/sr_recipe.py` measures x4's
 
 # One dict per shipped model: data preset, architecture (`RestoreUnet` keywords), crops, schedule; `then`: further one-cycle
 # stages, each from the previous one's end with a fresh optimizer (the checkpoint's epoch counts across stages).
@@ -51,8 +52,14 @@ RECIPES = dict(
     lesson7=dict(task='restore the lesson\'s crappifier (text, JPEG q10-70, downscale to a 96-px short side)', preset='lesson7',
                  inputs="for the lesson's crappifier (small, numbered, JPEG-compressed copies); harms clean and lightly degraded photos",
                  scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=70, epoch_size=1600, lr=3e-3),
-    x4=dict(task='x4 super-resolution of bicubic-downscaled photos', preset=None, scale=4, inputs='for small photos to make four times bigger',
-            model=dict(factor=4, nf=48), size=192, bs=8, epochs=36, epoch_size=1600, lr=3e-3),
+    # Issue 41: the U-Net on the small image (`RestoreUnet(factor=1, scale=4)`: PixelShuffle x4 at the end, over the bicubic upscale), which
+    # learned most per CPU minute of the nets `bench/sr_recipe.py` tried (RLFN's and NAF blocks flat at the small size, a NAF U-Net, the
+    # x4 before it: RestoreUnet(factor=4) on the bicubic upscale, 36 one-cycle epochs of 1600 192-px crops, 129.5 min, Set5 30.53 dB),
+    # with its winning recipe: small-to-large crops (128, 192, 256 px of output from 0, 50, 80 % of the budget), L1, the learning rate
+    # decayed linearly to zero; BSDS500 and Sun80 but the photos `bench/x4.py` scores, a CPU budget (`cpu_clock`).
+    x4=dict(task='x4 super-resolution of bicubic-downscaled photos, on the small image (a U-Net, PixelShuffle x4 at the end)', preset=None, scale=4,
+            inputs='for small photos to make four times bigger', model=dict(factor=1, nf=48, scale=4), size=192, bs=16, minutes=25, epoch_size=16000,
+            lr=2e-3, loss='l1', schedule='linear', sizes=((128, 192, 256), (0., 0.5, 0.8)), align=4, hold_out_eval=True, bsds=True),
     realistic=dict(task='blind restoration of the realistic preset (blur, noise, JPEG, resize)', preset='realistic',
                    inputs='for Real-ESRGAN-style heavy degradations (blur, resize, noise and JPEG, twice); harms lightly degraded photos',
                    scale=1, model=dict(factor=4, nf=48), size=128, bs=16, epochs=24, epoch_size=1600, lr=1e-3, init='lesson7'),
@@ -160,9 +167,10 @@ def learner(name, data, work, workers=None):
     if r.get('kind') == 'video':
         from video_train import video_dls
         dls = video_dls(work, train, valid, data, r)
-    else: dls = restoration_dls(train, r['preset'], size=r['size'], bs=r['bs'], scale=r['scale'], valid_files=valid, epoch_size=r['epoch_size'],
-                          align=r.get('align', 1), num_workers=workers)
     model = build_model({'arch': 'RestoreUnet', 'module': 'lesson7ext.zoo', **r['model']})  # a recipe's `model` may name its `arch` (default RestoreUnet)
+    if r.get('kind') != 'video':  # a net that upscales by itself (`LrSrNet`) is given the small image
+        dls = restoration_dls(train, r['preset'], size=r['size'], bs=r['bs'], scale=r['scale'], valid_files=valid, epoch_size=r['epoch_size'],
+                              align=r.get('align', 1), num_workers=workers, lr_input=getattr(model, 'upscales', 1) > 1)
     learn = restoration_learner(dls, model, loss_func=LOSSES[r.get('loss', 'l1')])
     learn.train_files, learn.valid_files = train, valid
     return learn, train
@@ -222,7 +230,9 @@ def run_budget(name, learn, minutes):
     state['hardware'] = ', then '.join(dict.fromkeys(filter(None, (state.get('hardware') or '').split(', then ') + [hardware(learn, torch.get_num_threads())])))
     log = BudgetLog(name, state)
     clock = time.monotonic if torch.cuda.is_available() else cpu_clock  # a GPU's budget is its wall clock; a CPU's, the CPU time it gave
-    fit_budget(learn, minutes, lr=r['lr'], cbs=[BudgetCheckpoint(ck, key, every=60), log], clock=clock, spent=spent)  # its last epoch saved the final weights
+    crops = [CropSchedule(*r['sizes'])] if r.get('sizes') else []  # small-to-large crops (`bench/sr_recipe.py`)
+    fit_budget(learn, minutes, lr=r['lr'], cbs=[BudgetCheckpoint(ck, key, every=60), log] + crops, clock=clock, spent=spent,
+               schedule=r.get('schedule', 'one_cycle'))  # its last epoch saved the final weights
     state = dict(log.last, samples=log.state['samples'], minutes=log.tb.minutes_spent, done=True, steps_per_epoch=len(learn.dls.train))
     atomic_write(js, json.dumps(state).encode())
     return state
@@ -290,7 +300,9 @@ def recipe_card(name, train, state):
     common = dict(script='tools/pretrain.py', preset=r['preset'], scale=r['scale'], model=r['model'], size=r['size'], bs=r['bs'], epoch_size=r['epoch_size'],
                   lr=r['lr'], loss=r.get('loss', 'l1'), align=r.get('align', 1), seed=SEED, init=r.get('init'), gan=r.get('gan'))
     if 'minutes' in r:
-        return dict(common, schedule="fit_budget: fit_one_cycle's schedule laid over the budget (a GPU's wall clock, a CPU's time given to the run)", budget_minutes=r['minutes'],
+        sched = "linear decay to zero after a 2 % warm-up" if r.get('schedule') == 'linear' else "fit_one_cycle's schedule"
+        return dict(common, schedule=f"fit_budget: {sched} laid over the budget (a GPU's wall clock, a CPU's time given to the run)", budget_minutes=r['minutes'],
+                    **({'crop_schedule': dict(sizes=list(r['sizes'][0]), at=list(r['sizes'][1]))} if r.get('sizes') else {}),
                     epochs=state['epoch'], samples=state['samples'], steps=round(state['samples'] / r['bs']),
                     **({'init_model': state['init']} if state.get('init') else {}))  # the model this stage started from, and how it was trained
     per_epoch = len(train) * math.ceil(r['epoch_size'] / len(train))  # `restoration_dls` repeats the photos to at least `epoch_size` crops
@@ -304,7 +316,7 @@ def card(name, train, state, scores, threads):
     hw = state.get('hardware') or f"{cpu_name()}, {threads} thread(s), " + (torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU')
     return dict(name=name, task=r['task'], inputs=r['inputs'], data=dict(sources=dict(cbsd='CBSD68 (68 photos, 481x321)', bsds='BSDS500 train/ and test/ (JPEG q95, 481x321) except the 10 bench/photos.py evaluates on', sun='Sun80 downscaled to a 480-px short side',
                 bundled='scikit-image / scikit-learn photos except ' + ', '.join(demo_held_back)), used=kinds, n_photos=len(train),
-                never='CSet5' + (', nor the 10 Sun80 photos bench/photos.py evaluates on (every 8th by name)' if r.get('hold_out_eval') else '')
+                never='CSet5' + (', nor the 10 Sun80 photos bench/photos.py and bench/x4.py evaluate on (every 8th by name)' if r.get('hold_out_eval') else '')
                       + (", nor cockatoo.mp4's last 40 % of frames, nor realshort.mp4 (bench/video.py's)" if r.get('kind') == 'video' else ''),
                 **({'clips': "cockatoo.mp4's first 60 % of frames (168), 6-frame stretches re-encoded at CRF 30-45; the photos panned and encoded as x264 / x265 clips at CRF 18-45 (tools/video_train.py)"}
                    if r.get('kind') == 'video' else {})),
