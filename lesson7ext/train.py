@@ -390,7 +390,10 @@ class CropSchedule(Callback):
     def before_fit(self):
         self.tfms = self.crops()
         if not self.tfms: raise ValueError("CropSchedule needs loaders from `restoration_dls` (photos cropped by `CropCrappify`)")
-    def size_now(self) -> int: return next(s for s, a in zip(reversed(self.sizes), reversed(self.at)) if self.pct_train >= a)
+        self.before_epoch()
+    def before_epoch(self):  # before the epoch's first batch is made (a resumed run starts at its share)
+        for t in self.tfms: t.train_size = self.size_now()
+    def size_now(self) -> int: return next(s for s, a in zip(reversed(self.sizes), reversed(self.at)) if getattr(self.learn, 'pct_train', 0.) >= a)
     def before_batch(self):
         if not self.training: return
         for t in self.tfms: t.train_size = self.size_now()

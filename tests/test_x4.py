@@ -36,7 +36,7 @@ def test_train_fine_tunes_a_net_that_upscales(photos, tmp_path):
     r = run('lesson7ext-train', photos, '--init', start, '--scale', '4', '--out', out, '--minutes', '0.1', '--size', '64', '--bs', '4', '--quiet')
     assert r.returncode == 0, r.stderr[-2000:]
     a, b = load_restorer(start), load_restorer(out)
-    assert type(b).__name__ == 'LrSrNet' and b.config() == a.config() and b.scale == 4
+    assert type(b) is type(a) and b.config() == a.config() and b.scale == 4
     assert max((p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameters())) > 0  # it trained
     img = Image.open(next(photos.iterdir()))
     assert restore(img, b).size == (800, 600)
