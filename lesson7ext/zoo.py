@@ -107,7 +107,7 @@ class RestoreUnet(Configured, nn.Module):
     @property
     def size_multiple(self) -> int: return self.factor * 4
     @property
-    def upscales(self) -> int: return self.scale  # 1: a restorer; more: it takes the small image
+    def upscales(self) -> int: return self.cfg.scale  # 1: a restorer; more: it takes the small image (the config's: a file's `scale` is the whole job's)
 
     def forward(self, x):
         a = self.enc0(self.down(x))
@@ -115,7 +115,7 @@ class RestoreUnet(Configured, nn.Module):
         c = self.enc2(b)
         d = self.dec1(torch.cat([self.up2(c), b], 1))
         e = self.dec0(torch.cat([self.up1(d), a], 1))
-        base = x if self.scale == 1 else F.interpolate(x, scale_factor=self.scale, mode='bicubic', align_corners=False)
+        base = x if self.upscales == 1 else F.interpolate(x, scale_factor=self.upscales, mode='bicubic', align_corners=False)
         return base + self.up(self.head(e))
 
 # %% ../nbs/04_zoo.ipynb #54dc06c8
@@ -202,7 +202,7 @@ class NafUnet(Configured, nn.Module):
     @property
     def size_multiple(self) -> int: return self.factor * 2 ** (len(self.blocks) - 1)
     @property
-    def upscales(self) -> int: return self.scale  # 1: a restorer; more: it takes the small image
+    def upscales(self) -> int: return self.cfg.scale  # 1: a restorer; more: it takes the small image (the config's: a file's `scale` is the whole job's)
 
     def forward(self, x):
         h, skips = self.stem(self.down(x)), []
@@ -212,7 +212,7 @@ class NafUnet(Configured, nn.Module):
         for i in reversed(range(len(self.downs))): h = self.dec[i](self.ups[i](h) + skips[i])
         k = self.n_in * (self.frames // 2)  # the middle frame's channels (all of them for one frame)
         base = x[:, k:k + self.n_in]
-        if self.scale > 1: base = F.interpolate(base, scale_factor=self.scale, mode='bicubic', align_corners=False)
+        if self.upscales > 1: base = F.interpolate(base, scale_factor=self.upscales, mode='bicubic', align_corners=False)
         return base + self.up(self.head(h))
 
 # %% ../nbs/04_zoo.ipynb #a7b13a9b
@@ -282,13 +282,13 @@ class LrSrNet(Configured, nn.Module):
         nn.init.zeros_(self.head.bias)
 
     @property
-    def upscales(self) -> int: return self.scale  # the net makes the larger image itself: it takes the small one
+    def upscales(self) -> int: return self.cfg.scale  # the net makes the larger image itself: it takes the small one
     size_multiple = 1
 
     def forward(self, x):
         f = self.stem(x)
         h = self.body_end(self.body(f)) + f
-        return F.interpolate(x, scale_factor=self.scale, mode='bicubic', align_corners=False) + self.up(self.head(h))
+        return F.interpolate(x, scale_factor=self.upscales, mode='bicubic', align_corners=False) + self.up(self.head(h))
 
 # %% ../nbs/04_zoo.ipynb #cee3eaca
 weights_dir = Path(lesson7ext.__file__).parent/'weights'  # the models shipped in the package (`tools/pretrain.py` writes them)
