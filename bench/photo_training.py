@@ -45,11 +45,11 @@ def build(arch):
     return getattr(zoo, name)(**kw)
 
 def cost(model):
-    "Parameters, forward GFLOP per megapixel, and inference seconds per MP (bf16 autocast, channels-last, a 1024x1024 image)."
+    "Parameters, forward GFLOP per output megapixel, and inference seconds per output MP (bf16 autocast, channels-last, a 1024x1024 output; a net that upscales `u` times is given the input that makes it)."
     from torch.utils.flop_counter import FlopCounterMode
-    m = model.eval()
-    with torch.no_grad(), FlopCounterMode(display=False) as fc: m(torch.randn(1, 3, 256, 256))
-    x = torch.randn(1, 3, 1024, 1024).contiguous(memory_format=torch.channels_last)
+    m, u = model.eval(), getattr(model, 'upscales', 1)
+    with torch.no_grad(), FlopCounterMode(display=False) as fc: m(torch.randn(1, 3, 256 // u, 256 // u))
+    x = torch.randn(1, 3, 1024 // u, 1024 // u).contiguous(memory_format=torch.channels_last)
     m = m.to(memory_format=torch.channels_last)
     with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
         m(x); t0 = time.perf_counter(); m(x); m(x); s = (time.perf_counter() - t0) / 2 / (1024 * 1024 / 1e6)

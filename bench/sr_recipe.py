@@ -43,17 +43,6 @@ def build(arch):
     name, kw = ARCHS[arch]
     return getattr(zoo, name)(**kw)
 
-def cost(model):
-    "Parameters, forward GFLOP per output MP, and seconds per output MP (bf16 autocast, channels-last, a 1024x1024 output)."
-    from torch.utils.flop_counter import FlopCounterMode
-    m, u = model.eval(), getattr(model, 'upscales', 1)
-    with torch.no_grad(), FlopCounterMode(display=False) as fc: m(torch.randn(1, 3, 256 // u, 256 // u))
-    x = torch.randn(1, 3, 1024 // u, 1024 // u).contiguous(memory_format=torch.channels_last)
-    m = m.to(memory_format=torch.channels_last)
-    with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
-        m(x); t0 = time.perf_counter(); m(x); m(x); s = (time.perf_counter() - t0) / 2 / (1024 * 1024 / 1e6)
-    return dict(params=sum(p.numel() for p in model.parameters()), gflop_mp=fc.get_total_flops() / (256 * 256) * 1e6 / 1e9, s_mp=s)
-
 def scores(model, data):
     "Set5 and 4 held-out BSDS500 photos, x4 Y-PSNR (border 4), the whole image in fp32."
     import pretrain
@@ -67,7 +56,7 @@ def scores(model, data):
 def one(run, base, all_changes, minutes, out, data, work):
     "One run in this process: train, score, write JSON to `out`."
     import pretrain
-    from photo_training import Speed
+    from photo_training import Speed, cost
     from lesson7ext.data import restoration_dls
     from lesson7ext.train import restoration_learner, fit_budget, CropSchedule
     arch, s = recipe(run, base, all_changes)
