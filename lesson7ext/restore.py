@@ -305,6 +305,7 @@ def restore_batch(model:nn.Module, # A restoration model (from `load_restorer`, 
         with at(quality) if at else nullcontext():
             y = restore_tensor(model, x, tile, overlap, None, precision, progress)
     finally: model.train(was)
+    if strength == 1 and table is None and chroma is None: return y  # nothing blends towards `x`: no upscale of it
     x = up(x)  # what `strength` blends towards, at the output's size
     if table is not None: y = jpeg_consistent(x, y, table)
     if chroma is not None: y = chroma_consistent(x, y, *chroma)
