@@ -7,7 +7,6 @@ Docs: https://lesson7ext.github.io/lesson7ext/folder.html.md"""
 # %% ../nbs/01b_folder.ipynb #d713bde0
 from __future__ import annotations
 import os
-import torch
 from pathlib import Path
 from fastcore.basics import store_attr
 from concurrent.futures import ProcessPoolExecutor
@@ -82,10 +81,6 @@ class _Job:
     def __init__(self, src, dst, crap, seed, max_pixels, draft): store_attr()
     def __call__(self, rel): return crappify_file(self.src, self.dst, rel, self.crap, self.seed, self.max_pixels, self.draft)
 
-def _one_thread():
-    "A worker's start: one torch thread, as torch's own DataLoader workers do (a forked OpenMP pool can hang the child)."
-    torch.set_num_threads(1)
-
 def crappify_folder(src, # Folder of good images (searched recursively)
                     dst, # Output folder; sub-folders are mirrored
                     crappifier='lesson7', # A `Crappifier` or preset name
@@ -111,7 +106,7 @@ def crappify_folder(src, # Folder of good images (searched recursively)
     job = _Job(src, dst, crap, seed, max_pixels, draft)
     if n_workers <= 1: res = [job(r) for r in track(rels, show=progress)]
     else:
-        with ProcessPoolExecutor(n_workers, initializer=_one_thread) as ex:
+        with ProcessPoolExecutor(n_workers) as ex:
             res = list(track(ex.map(job, rels, chunksize=max(1, min(32, len(rels) // (4 * n_workers)))), len(rels), show=progress))
     skipped = [(r, why) for r, (_, why) in zip(rels, res) if why is not None]
     write_report(dst/shard_report(shard), skipped)
