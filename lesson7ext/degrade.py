@@ -16,8 +16,8 @@ from .images import pil2tensor, tensor2pil
 # %% auto #0
 __all__ = ['resize_methods', 'pil_resample', 'resize_kernels', 'codec_libs', 'to_u8', 'as_batch', 'pixel_op', 'resample_weights',
            'resample_matrix', 'target_size', 'resize', 'shrink', 'resample_apply', 'jpeg_bytes', 'jpeg', 'shift_image',
-           'pan_frames', 'codec_frames', 'h264_rgb', 'h264', 'text_mask', 'watermark', 'gaussian_kernel', 'blur',
-           'gaussian_noise', 'poisson_noise', 'to_grayscale']
+           'pan_frames', 'av_reformat', 'codec_frames', 'h264_rgb', 'h264', 'text_mask', 'watermark', 'gaussian_kernel',
+           'blur', 'gaussian_noise', 'poisson_noise', 'to_grayscale']
 
 # %% ../nbs/01_degrade.ipynb #0be61b01
 def to_u8(x): return x.clamp(0, 1).mul(255).round().to(torch.uint8)
@@ -199,6 +199,13 @@ def pan_frames(a:np.ndarray, # `(H,W,3)` uint8 photo, larger than `size` by the 
     return [cv2.warpAffine(a, np.float32([[1, 0, k * motion[0]], [0, 1, k * motion[1]]]), (w, h),
                            flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT) for k in range(n)]
 
+# %% ../nbs/01_degrade.ipynb #84edc09d
+def av_reformat(frame, # A PyAV `VideoFrame`
+                **kwargs, # `VideoFrame.reformat`'s arguments: `format`, `width`, `dst_colorspace`...
+               ):
+    "`frame.reformat(**kwargs)` with the scaler on one thread, so that a process forked later from another thread cannot hang on it."
+    return frame.reformat(threads=1, **kwargs)
+
 # %% ../nbs/01_degrade.ipynb #a0d77fd1
 codec_libs = dict(h264=('libx264', dict(threads='1')), hevc=('libx265', {'x265-params': 'log-level=none:pools=1:frame-threads=1'}))  # codec -> (encoder, its one-thread options)
 
@@ -217,11 +224,11 @@ def codec_frames(frames:list, # `(H,W,3)` uint8 RGB frames, one size (odd sides 
     packets = []
     for k, a in enumerate(frames):
         a = np.pad(a, ((0, h % 2), (0, w % 2), (0, 0)), mode='edge')  # yuv420p needs even sides
-        f = av.VideoFrame.from_ndarray(np.ascontiguousarray(a), format='rgb24').reformat(format='yuv420p'); f.pts = k
+        f = av_reformat(av.VideoFrame.from_ndarray(np.ascontiguousarray(a), format='rgb24'), format='yuv420p'); f.pts = k
         packets += enc.encode(f)
     packets += enc.encode(None)
     dec = av.CodecContext.create(codec, 'r')
-    return [o.to_ndarray(format='rgb24')[:h, :w] for p in packets + [None] for o in dec.decode(p)]
+    return [av_reformat(o, format='rgb24').to_ndarray()[:h, :w] for p in packets + [None] for o in dec.decode(p)]
 
 # %% ../nbs/01_degrade.ipynb #506fc9a5
 def h264_rgb(a:np.ndarray, # `(H,W,3)` uint8 RGB (odd sides are padded, then cropped back)

@@ -15,7 +15,7 @@ from PIL import Image
 import av
 from fastcore.basics import store_attr, patch, ifnone
 from .images import BadImage, atomic_write, Progress
-from .degrade import resize
+from .degrade import resize, av_reformat
 from .restore import restore_batch, cached_restorer, default_strength
 
 # %% auto #0
@@ -48,7 +48,7 @@ def synthetic_clip(dst, # The video file to write (its suffix picks the containe
         a = c.add_stream('aac', rate=16000) if audio else None
         for i in range(n):
             x0 = round(i * (im.width - size[0]) / max(n - 1, 1))
-            fr = av.VideoFrame.from_ndarray(np.asarray(im.crop((x0, 0, x0 + size[0], size[1]))), format='rgb24').reformat(format='yuv420p')
+            fr = av_reformat(av.VideoFrame.from_ndarray(np.asarray(im.crop((x0, 0, x0 + size[0], size[1]))), format='rgb24'), format='yuv420p')
             fr.pts = i
             for p in v.encode(fr): c.mux(p)
         for p in v.encode(None): c.mux(p)
@@ -126,7 +126,7 @@ def avi_stamps(c:av.container.InputContainer, # The open file
 
 def frame_rgb(f:av.VideoFrame) -> np.ndarray:
     "A frame as `(H,W,3)` uint8 RGB, by the frame's own colour space and range."
-    return f.reformat(format='rgb24', src_color_range=f.color_range).to_ndarray()
+    return av_reformat(f, format='rgb24', src_color_range=f.color_range).to_ndarray()
 
 # %% ../nbs/05a_video.ipynb #e05052c5
 stabilizer_defaults = dict(output=(0.5, 16.), residual=(0.7, 16.), chroma=(0.95, 128.))  # (keep, occlusion), chosen on cockatoo.mp4 (bench/video.py)
@@ -246,7 +246,7 @@ class SegmentWriter:
     def yuv(self, rgb:np.ndarray) -> av.VideoFrame:
         "An `(H,W,3)` uint8 frame as yuv420p in the source's colour space and range."
         f = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format='rgb24')
-        return f.reformat(format='yuv420p', dst_colorspace=self.info['colorspace'], dst_color_range=self.info['color_range'])
+        return av_reformat(f, format='yuv420p', dst_colorspace=self.info['colorspace'], dst_color_range=self.info['color_range'])
 
     def write(self, rgb:np.ndarray, pts:int, like:tuple=None):
         "Encode an `(H,W,3)` uint8 frame at timestamp `pts` (the source's time base); `like=(source frame, its RGB)`: only the change is converted (`yuv_change`)."

@@ -97,3 +97,28 @@ def test_refuses_bad_folders(corpus, tmp_path):
 
 def test_file_seed():
     assert file_seed(0, 'a/b.png') == file_seed(0, 'a/b.png') != file_seed(0, 'a/c.png') != file_seed(1, 'a/b.png')
+
+FORK_AFTER_VIDEO = r'''
+import sys, threading, numpy as np
+from PIL import Image
+from lesson7ext.degrade import codec_frames
+from lesson7ext.video import synthetic_clip, decode_frames, frame_rgb
+from lesson7ext.folder import crappify_folder
+src, dst = sys.argv[1:3]
+codec_frames([np.zeros((64, 96, 3), np.uint8)] * 2, 30)            # the codec round trip's colour conversions
+for f in decode_frames(synthetic_clip(src + '/../clip.mp4', n=3)): frame_rgb(f)  # and the video path's
+for k in range(4): Image.fromarray(np.full((120, 160, 3), 40 * k, np.uint8)).save(f'{src}/{k}.png')
+r = {}
+t = threading.Thread(target=lambda: r.update(crappify_folder(src, dst, 'lesson7', n_workers=2, progress=False)))
+t.start(); t.join()
+print(r['written'])
+'''
+
+def test_fork_after_video_from_another_thread(tmp_path):
+    "Video frames converted in one thread, then the worker processes forked from another (a notebook runner, a web server) start and finish."
+    import subprocess, sys
+    (tmp_path/'src').mkdir()
+    r = subprocess.run([sys.executable, '-c', FORK_AFTER_VIDEO, str(tmp_path/'src'), str(tmp_path/'out')],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split()[-1] == '4'
