@@ -1,6 +1,6 @@
 """x4 super-resolution (issue 41): bicubic, the x4 shipped before issue 41, the shipped `x4`, and the published nets, in one run.
 
-    python bench/x4.py [--data ../shared/data] [--old FILE] [--quick]
+    python bench/x4.py [--data ../shared/data] [--old FILE] [--new FILE] [--quick]
 
 Rows, each scored with Y-PSNR (border 4) on photos no model here was trained on:
 - Set5 (`../shared/data/CSet5`), the benchmarks' protocol (`protocols.heldout_pairs(..., 'x4')`: crop to a multiple of 4,
@@ -11,7 +11,8 @@ Rows, each scored with Y-PSNR (border 4) on photos no model here was trained on:
   with light noise (σ 3): a model that is worse than bicubic on any of them has a bug.
 Costs, each model in its own process: seconds per output MP (a 1000x1000 output, `restore` as the CLI runs it: tiles,
 `precision='auto'`), the same for `lesson7` at the same output size (the ratio is what issue 41 targets: <= 0.5), and the
-peak memory of a 3000x2000 output. `--old` is the x4 file from before issue 41 (default: read from git, commit 6fbbe7f).
+peak memory of a 3000x2000 output. `--old` is the x4 file from before issue 41 (default: read from git, commit 6fbbe7f); `--new`
+adds a candidate not shipped yet (a further run's model, `tools/pretrain.py x4 --init x4 --out DIR`).
 The published lines are their papers' Set5 numbers (trained for days on DIV2K/DF2K with GPUs).
 """
 import argparse, json, resource, subprocess, sys, tempfile, time, warnings
@@ -77,12 +78,13 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--data', default=str(root.parent/'shared'/'data'))
     p.add_argument('--old', help='the x4 model file from before issue 41 (default: from git)')
+    p.add_argument('--new', help='a candidate x4 file, scored beside the shipped one')
     p.add_argument('--quick', action='store_true', help='3 BSDS photos, no Sun80 (a smoke run, not the reported numbers)')
     p.add_argument('--part', nargs=2, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.part: return part(a.part[0], a.data, a.part[1], a.quick)
     from pretrain import cpu_name
-    models = [('bicubic', 'bicubic'), ('x4 before issue 41 (RestoreUnet on the bicubic upscale)', str(old_file(a.old))), ('x4 (shipped)', 'x4')]
+    models = [('bicubic', 'bicubic'), ('x4 before issue 41 (RestoreUnet on the bicubic upscale)', str(old_file(a.old))), ('x4 (shipped)', 'x4')] + ([(f'x4 candidate ({Path(a.new).name})', a.new)] if a.new else [])
     res = {}
     with tempfile.TemporaryDirectory() as d:
         for label, m in models:

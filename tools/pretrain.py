@@ -401,6 +401,7 @@ def main():
     p.add_argument('--epoch-size', type=int, help='override the recipe (quick checks)')
     p.add_argument('--minutes', type=float, help='override a budget recipe\'s wall-clock minutes (the card records what was reached)')
     p.add_argument('--bs', type=int, help='override the recipe\'s batch size')
+    p.add_argument('--lr', type=float, help='override the recipe\'s peak learning rate (a run from a shipped model, `--init`, may want less)')
     p.add_argument('--workers', type=int, help='DataLoader workers, on any machine (default: the recipe\'s on a GPU, none on a CPU)')
     p.add_argument('--train-only', action='store_true', help='stop after training, keeping the checkpoint: rerun without it (e.g. on another machine) to score and write the model')
     p.add_argument('--out', help=f'folder of the finished model and of the checkpoints (default: {weights_dir} and {ckpt_dir})')
@@ -415,7 +416,7 @@ def main():
         from video_train import recalibrate
         return print(f"wrote {recalibrate(out_dir/f'{a.name}.safetensors', a.data, train_files(a.data, a.work, True, True)[1])}", flush=True)
     if not torch.cuda.is_available(): RECIPES[a.name].update(RECIPES[a.name].get('cpu', {}))  # a recipe's CPU settings (`bench/photo_training.py`)
-    for k in ('epochs', 'epoch_size', 'minutes', 'bs', 'init'):
+    for k in ('epochs', 'epoch_size', 'minutes', 'bs', 'lr', 'init'):
         if getattr(a, k): RECIPES[a.name][k] = getattr(a, k)
     if a.threads: torch.set_num_threads(a.threads)
     if a.from_shipped and not (ckpt_dir/f'{a.name}.json').exists(): from_shipped(a.name)
